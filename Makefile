@@ -1,0 +1,33 @@
+# Two commands do all set-up: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test train evaluate bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/screener demo --config data/demo/config.toml --input data/demo/messages.jsonl
+
+test: setup
+	$(BIN)/python -m pytest
+
+train: setup
+	$(BIN)/screener train
+
+evaluate: setup
+	$(BIN)/screener evaluate
+
+bench: setup
+	$(BIN)/python bench/classify.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

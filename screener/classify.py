@@ -1,0 +1,90 @@
+"""`screener classify`: screen a JSONL file of records, one JSON result per line, in order.
+
+Only JSON goes to the output stream. Bad lines become error records and the
+run goes on; the caller turns `errors > 0` into exit status 3.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import IO, Iterable, Iterator
+
+from screener.errors import RecordError
+from screener.message import Message
+from screener.screening import Screener
+
+CHUNK = 1024
+
+
+@dataclass
+class ClassifyStats:
+    screened: int = 0
+    errors: int = 0
+
+
+def parse_line(line: str) -> Message | dict:
+    """A Message, or the error record for this line."""
+    try:
+        return Message.from_json(line)
+    except RecordError as exc:
+        rec_id = None
+        try:
+            obj = json.loads(line)
+            if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)):
+                rec_id = str(obj["id"])
+        except (json.JSONDecodeError, RecursionError):
+            pass
+        return {"id": rec_id, "error": str(exc)}
+
+
+def chunks(lines: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        batch.append(line)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def classify_stream(screener: Screener, lines: Iterable[str], out: IO[str], progress=None) -> ClassifyStats:
+    stats = ClassifyStats()
+    for batch in chunks(lines):
+        parsed = [parse_line(line) for line in batch]
+        messages = [p for p in parsed if isinstance(p, Message)]
+        verdicts = iter(screener.screen(messages))
+        for p in parsed:
+            if isinstance(p, Message):
+                record = next(verdicts).as_dict()
+                stats.screened += 1
+            else:
+                record = p
+                stats.errors += 1
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if progress:
+            progress(len(batch))
+    out.flush()
+    return stats
+
+
+class Progress:
+    """A plain progress line on standard error, only when it is a terminal."""
+
+    def __init__(self, total_bytes: int | None, stream=sys.stderr):
+        self.enabled = stream.isatty() and bool(total_bytes)
+        self.stream, self.done = stream, 0
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.enabled:
+            self.stream.write(f"\rscreened {self.done:,} messages")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")

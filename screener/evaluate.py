@@ -1,0 +1,148 @@
+"""`screener evaluate`: honest figures on the held-out split and on public ordinary mail.
+
+Uses the same content path as screening (`signals.content`), so safety and
+logistics are measured as the screener decides them, lexicon and extractor
+included.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from screener.corpus import DEFAULT_DATA_DIR, Example, load_split, targets
+from screener.labels import MODEL_LABELS, TACTICS
+from screener.message import Message
+from screener.model import DEFAULT_MODEL_DIR, META, TacticModel
+from screener.signals.content import content_signals
+
+SHARED_DATA = DEFAULT_DATA_DIR.parent.parent / "shared" / "data"
+
+
+def _prf(y: np.ndarray, p: np.ndarray) -> dict:
+    y, p = y.astype(bool), p.astype(bool)
+    tp, fp, fn = int(np.sum(y & p)), int(np.sum(~y & p)), int(np.sum(y & ~p))
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return {"precision": round(prec, 3), "recall": round(rec, 3), "f1": round(f1, 3), "support": int(y.sum())}
+
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float | None:
+    from sklearn.metrics import roc_auc_score
+
+    if y.min() == y.max():
+        return None
+    return round(float(roc_auc_score(y, s)), 3)
+
+
+def label_metrics(Y: np.ndarray, P: np.ndarray, thresholds) -> dict:
+    out = {}
+    for j, label in enumerate(MODEL_LABELS):
+        m = _prf(Y[:, j], P[:, j] >= thresholds[j])
+        m["roc_auc"] = _auc(Y[:, j], P[:, j])
+        out[label] = m
+    return out
+
+
+def screen_examples(model: TacticModel, examples: list[Example]):
+    messages = [Message(id=e.id, body=e.body, subject=e.text[: -len(e.body) - 1] if e.text != e.body else "",
+                        channel=e.channel, date=e.date) for e in examples]
+    return content_signals(model, messages, explain=False)
+
+
+def figures(model: TacticModel, examples: list[Example]) -> dict:
+    Y = targets(examples)
+    contents = screen_examples(model, examples)
+    P = np.array([[c.tactic_scores[t] for t in TACTICS] for c in contents])
+    tags = np.array([[t in c.tags for t in TACTICS] for c in contents])
+    safety = np.array([c.safety for c in contents])
+    logistics = np.array([bool(c.logistics) for c in contents])
+    per_label = {}
+    for j, t in enumerate(TACTICS):
+        m = _prf(Y[:, j], tags[:, j])
+        m["roc_auc"] = _auc(Y[:, j], P[:, j])
+        per_label[t] = m
+    per_label["safety"] = _prf(Y[:, 11], safety)
+    per_label["logistics"] = _prf(Y[:, 12], logistics)
+    return {
+        "n": len(examples),
+        "macro_f1_tactics": round(float(np.mean([per_label[t]["f1"] for t in TACTICS])), 3),
+        "any_tactic": _prf(Y[:, :11].any(axis=1), tags.any(axis=1)),
+        "safety_recall": per_label["safety"]["recall"],
+        "logistics_f1": per_label["logistics"]["f1"],
+        "per_label": per_label,
+    }
+
+
+def slices(examples: list[Example]) -> dict[str, list[Example]]:
+    def length(e):
+        n = len(e.body)
+        return "short (<80 chars)" if n < 80 else "long (>600 chars)" if n > 600 else "medium"
+
+    out: dict[str, list[Example]] = {}
+    for e in examples:
+        out.setdefault(f"channel={e.channel}", []).append(e)
+        out.setdefault(f"length={length(e)}", []).append(e)
+    return out
+
+
+def benign_rates(model: TacticModel, limit: int = 3000) -> dict:
+    """Share of public ordinary messages (not used in training) that get any tactic tag."""
+    from screener import public_data
+
+    rates = {}
+    for name, messages in public_data.benign_sets(SHARED_DATA, limit).items():
+        if not messages:
+            continue
+        contents = content_signals(model, messages, explain=False)
+        tagged = sum(bool(c.tags) for c in contents)
+        rates[name] = {"n": len(messages), "any_tactic_rate": round(tagged / len(messages), 4),
+                       "alert_rate": round(sum(c.safety for c in contents) / len(messages), 4)}
+    return rates
+
+
+def format_report(result: dict) -> str:
+    lines = []
+    test = result["test"]
+    lines.append(f"Held-out split: {test['n']} messages (written separately from the training data)")
+    lines.append(f"{'label':<18} {'prec':>6} {'recall':>6} {'F1':>6} {'AUC':>6} {'n':>5}")
+    for label, m in test["per_label"].items():
+        auc = "" if m.get("roc_auc") is None else f"{m['roc_auc']:.3f}"
+        lines.append(f"{label:<18} {m['precision']:>6.3f} {m['recall']:>6.3f} {m['f1']:>6.3f} {auc:>6} {m['support']:>5}")
+    a = test["any_tactic"]
+    lines.append(f"macro-F1 over the 11 tactics: {test['macro_f1_tactics']:.3f}")
+    lines.append(f"any tactic: precision {a['precision']:.3f}, recall {a['recall']:.3f}, F1 {a['f1']:.3f}")
+    lines.append(f"safety recall: {test['safety_recall']:.3f}   logistics F1: {test['logistics_f1']:.3f}")
+    lines.append("")
+    lines.append("Slices (macro-F1 tactics / any-tactic F1 / safety recall / n):")
+    for name, s in result["slices"].items():
+        lines.append(f"  {name:<26} {s['macro_f1_tactics']:.3f} / {s['any_tactic']['f1']:.3f} / "
+                     f"{s['safety_recall']:.3f} / {s['n']}")
+    if result.get("benign"):
+        lines.append("")
+        lines.append("Public ordinary messages (not trained on): share with any tactic tag")
+        for name, r in result["benign"].items():
+            lines.append(f"  {name:<28} {100 * r['any_tactic_rate']:.2f}% of {r['n']} (alerts {100 * r['alert_rate']:.2f}%)")
+    return "\n".join(lines)
+
+
+def evaluate_model(data_dir=None, model_dir=None, write: bool = True) -> str:
+    model_dir = Path(model_dir or DEFAULT_MODEL_DIR)
+    model = TacticModel.load(model_dir)
+    test = load_split(Path(data_dir or DEFAULT_DATA_DIR), "test")
+    if not test:
+        return "no held-out split found (data/corpus/test_*.jsonl)"
+    result = {"test": figures(model, test),
+              "slices": {k: figures(model, v) for k, v in sorted(slices(test).items())},
+              "benign": benign_rates(model)}
+    for s in result["slices"].values():
+        s.pop("per_label", None)
+    if write:
+        meta_path = model_dir / META
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["evaluation"] = result
+        meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return format_report(result)

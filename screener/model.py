@@ -1,0 +1,139 @@
+"""The tactic model: load with a hash check, score batches, explain tags.
+
+Stored as plain arrays (`weights.npz`, loaded with allow_pickle=False, so
+loading runs no code) and `meta.json` (labels, thresholds, provenance,
+metrics, and the SHA-256 of the weights). A model whose hash does not match
+is refused: the screener never screens with an unknown model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from screener.errors import ModelError
+from screener.features import Featurizer, WORD_FEATURES, tfidf
+from screener.labels import MODEL_LABELS
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "tactics"
+WEIGHTS = "weights.npz"
+META = "meta.json"
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class Scores:
+    """Per-message probabilities for every model label, and the tags over threshold."""
+
+    probs: np.ndarray        # (n_messages, n_labels)
+    labels: tuple[str, ...]
+    thresholds: np.ndarray
+
+    def column(self, label: str) -> np.ndarray:
+        return self.probs[:, self.labels.index(label)]
+
+    def tagged(self, i: int, label: str) -> bool:
+        j = self.labels.index(label)
+        return bool(self.probs[i, j] >= self.thresholds[j])
+
+
+class TacticModel:
+    def __init__(self, idf: np.ndarray, weights: np.ndarray, bias: np.ndarray,
+                 thresholds: np.ndarray, labels: tuple[str, ...], meta: dict):
+        self.idf = idf.astype(np.float32)
+        self.weights = weights.astype(np.float32)
+        self.bias = bias.astype(np.float32)
+        self.thresholds = thresholds.astype(np.float32)
+        self.labels = tuple(labels)
+        self.meta = meta
+        self.featurizer = Featurizer()
+
+    # -- persistence -----------------------------------------------------------
+    @classmethod
+    def load(cls, directory: Path | None = None) -> "TacticModel":
+        directory = Path(directory or DEFAULT_MODEL_DIR)
+        meta_path, weights_path = directory / META, directory / WEIGHTS
+        if not meta_path.is_file() or not weights_path.is_file():
+            raise ModelError(f"no trained model in {directory} (run `screener train`)")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelError(f"{meta_path}: unreadable model metadata ({exc})") from None
+        actual = sha256_file(weights_path)
+        if actual != meta.get("weights_sha256"):
+            raise ModelError(f"{weights_path}: SHA-256 {actual[:12]}… does not match the model's metadata; "
+                             "refusing to screen with an unknown model")
+        labels = tuple(meta.get("labels", ()))
+        if set(labels) != set(MODEL_LABELS):
+            raise ModelError(f"{meta_path}: model labels {labels} do not match this version's labels")
+        try:
+            with np.load(weights_path, allow_pickle=False) as z:
+                rows, values = z["rows"], z["values"]
+                weights = np.zeros((z["n_features"].item(), len(labels)), dtype=np.float32)
+                weights[rows] = values
+                idf, bias = z["idf"], z["bias"]
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"{weights_path}: unreadable weights ({exc})") from None
+        thresholds = np.array([meta["thresholds"][label] for label in labels], dtype=np.float32)
+        return cls(idf, weights, bias, thresholds, labels, meta)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        rows = np.flatnonzero(np.abs(self.weights).sum(axis=1) > 0)
+        weights_path = directory / WEIGHTS
+        np.savez_compressed(weights_path, rows=rows.astype(np.int32), values=self.weights[rows],
+                            n_features=np.array(self.weights.shape[0]), idf=self.idf, bias=self.bias)
+        meta = dict(self.meta)
+        meta["labels"] = list(self.labels)
+        meta["thresholds"] = {label: round(float(t), 4) for label, t in zip(self.labels, self.thresholds)}
+        meta["weights_sha256"] = sha256_file(weights_path)
+        (directory / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    # -- scoring ---------------------------------------------------------------
+    def transform(self, texts: list[str]):
+        return tfidf(self.featurizer.counts(texts), self.idf)
+
+    def score(self, texts: list[str]) -> Scores:
+        if not texts:
+            return Scores(np.zeros((0, len(self.labels)), np.float32), self.labels, self.thresholds)
+        X = self.transform(texts)
+        logits = np.asarray(X @ self.weights) + self.bias
+        probs = 1.0 / (1.0 + np.exp(-logits))
+        return Scores(probs.astype(np.float32), self.labels, self.thresholds)
+
+    def explain(self, text: str, label: str, top: int = 3) -> list[str]:
+        """The word n-grams of `text` that pushed `label` up most, strongest first."""
+        j = self.labels.index(label)
+        X = self.transform([text])
+        row = X.getrow(0)
+        present = dict(zip(row.indices, row.data))
+        seen, scored = set(), []
+        for gram in self.featurizer.word_ngrams(text):
+            if gram in seen:
+                continue
+            seen.add(gram)
+            idx = Featurizer.word_index(gram)
+            contribution = present.get(idx, 0.0) * self.weights[idx, j]
+            if contribution > 0:
+                scored.append((contribution, gram))
+        scored.sort(reverse=True)
+        chosen: list[str] = []
+        for _, gram in scored:
+            if any(gram in c or c in gram for c in chosen):
+                continue
+            chosen.append(gram)
+            if len(chosen) == top:
+                break
+        return chosen

@@ -1,0 +1,140 @@
+"""Sender normalisation used everywhere: email addresses, phone numbers, display names.
+
+- Email: case-insensitive; gmail.com and googlemail.com are one mailbox where
+  dots and +tags are ignored; +tags are ignored at providers with
+  sub-addressing; elsewhere dots (and tags) are kept.
+- Phone: E.164 via `phonenumbers` with a default region; invisible Unicode
+  format characters stripped; short codes and alphanumeric sender IDs are kept
+  as text, never forced into E.164.
+- Names: NFKC, case-folded, accents folded, punctuation dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from email.utils import parseaddr
+
+import phonenumbers
+
+from screener.errors import ScreenerError
+
+
+class InvalidAddress(ScreenerError):
+    """A string that cannot be read as the kind of address asked for."""
+
+
+GMAIL_DOMAINS = {"gmail.com", "googlemail.com"}
+# Providers where "local+tag@domain" delivers to "local@domain".
+SUBADDRESSING_DOMAINS = {
+    "fastmail.com", "fastmail.fm", "fastmail.co.uk", "messagingengine.com",
+    "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com", "live.co.uk", "msn.com",
+    "icloud.com", "me.com", "mac.com",
+    "proton.me", "protonmail.com", "protonmail.ch", "pm.me",
+    "hey.com", "zoho.com", "tutanota.com", "tuta.io", "gmx.com", "gmx.net", "posteo.de",
+}
+# Free webmail providers: the same local part at two of them proves little about
+# the domain, but a blocked person's own domain being imitated proves a lot.
+FREE_MAIL_DOMAINS = GMAIL_DOMAINS | SUBADDRESSING_DOMAINS | {
+    "yahoo.com", "yahoo.co.uk", "aol.com", "mail.com", "yandex.com", "gmx.de",
+    "btinternet.com", "sky.com", "virginmedia.com", "comcast.net", "verizon.net",
+    "att.net", "ymail.com", "protonmail.com",
+}
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def strip_invisible(text: str) -> str:
+    """Drop Unicode format characters (zero-width spaces, direction marks, BOM...)."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def is_email(sender: str) -> bool:
+    return "@" in sender
+
+
+def split_display(raw: str) -> tuple[str, str]:
+    """'Alex <a@b.c>' -> ('Alex', 'a@b.c'); a bare address -> ('', address)."""
+    raw = strip_invisible(raw).strip()
+    if "<" in raw and ">" in raw:
+        name, addr = parseaddr(raw)
+        return name.strip(), addr.strip()
+    return "", raw
+
+
+def normalize_email(raw: str) -> str:
+    """The canonical mailbox an address delivers to. Raises InvalidAddress."""
+    _, addr = split_display(raw)
+    addr = addr.strip().strip("<>").strip().lower()
+    if addr.startswith("mailto:"):
+        addr = addr[len("mailto:"):]
+    if not _EMAIL_RE.match(addr):
+        raise InvalidAddress(f"not an email address: {raw!r}")
+    local, domain = addr.rsplit("@", 1)
+    domain = domain.rstrip(".")
+    if domain in GMAIL_DOMAINS:
+        local = local.split("+", 1)[0].replace(".", "")
+        domain = "gmail.com"
+    elif domain in SUBADDRESSING_DOMAINS:
+        local = local.split("+", 1)[0]
+    if not local:
+        raise InvalidAddress(f"empty mailbox name: {raw!r}")
+    return f"{local}@{domain}"
+
+
+def valid_region(region: str) -> bool:
+    return isinstance(region, str) and region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+def normalize_phone(raw: str, region: str = "US", strict: bool = False) -> str:
+    """E.164 for a phone number in any written form.
+
+    Short codes (up to 6 digits) and alphanumeric sender IDs come back as text
+    (digits only, or the ID as written) unless `strict`, where they raise.
+    Raises InvalidAddress for something that is no number at all.
+    """
+    text = strip_invisible(raw).strip()
+    if text.lower().startswith("tel:"):
+        text = text[4:]
+    if not text:
+        raise InvalidAddress("empty phone number")
+    digits = re.sub(r"\D", "", text)
+    if re.search(r"[A-Za-z]", text) and not text.lower().startswith(("+", "00")):
+        if strict:
+            raise InvalidAddress(f"not a phone number: {raw!r}")
+        return text  # alphanumeric sender ID such as 'ParcelGo'
+    if len(digits) <= 6:
+        if strict or not digits:
+            raise InvalidAddress(f"not a phone number: {raw!r}")
+        return digits  # short code
+    try:
+        number = phonenumbers.parse(text, region.upper())
+    except phonenumbers.NumberParseException:
+        raise InvalidAddress(f"not a phone number: {raw!r}") from None
+    if not phonenumbers.is_possible_number(number):
+        if strict:
+            raise InvalidAddress(f"not a phone number: {raw!r}")
+        return "+" + digits if text.startswith("+") else digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_sender(raw: str, region: str = "US") -> str:
+    """Canonical key for any sender string: email mailbox, E.164 number, or text ID."""
+    if raw is None:
+        return ""
+    _, addr = split_display(raw)
+    try:
+        if is_email(addr):
+            return normalize_email(addr)
+        return normalize_phone(addr, region)
+    except InvalidAddress:
+        return strip_invisible(addr).strip().lower()
+
+
+def fold_name(text: str) -> str:
+    """Display-name form for matching: NFKC, case-folded, accents and punctuation dropped."""
+    text = unicodedata.normalize("NFKC", strip_invisible(text or ""))
+    text = unicodedata.normalize("NFKD", text.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())

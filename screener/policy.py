@@ -1,0 +1,112 @@
+"""The policy: one pure function from evidence plus config to a decision.
+
+Modelled on rspamd's symbols, scores and actions. Force rules come first:
+trusted -> deliver; blocked -> quarantine; safety -> alert (whoever sent it).
+For every other sender, identity evidence tied to a blocked person adds up,
+each signal's score times its weight below, against one threshold. Weights
+and the threshold live here and only here; docs/policy.md explains them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from screener.labels import TACTICS
+from screener.signals import Reason
+
+THRESHOLD = 1.0
+
+WEIGHTS: dict[str, float] = {
+    "lookalike_address": 1.1,      # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
+    "display_name": 1.1,           # full name as display name crosses it; a shared first name (0.15) never does
+    "name_in_address": 1.0,
+    "self_identification": 1.2,    # signs with their name / "it's me, Al"
+    "new_contact_announced": 0.8,  # "new number" without a name: needs one more clue
+    "near_number": 1.0,            # 0.3: one digit from a blocked number, weak on its own
+    "style_match": 1.0,            # writing style (capped by its own signal at 0.6)
+    "shared_history": 0.8,         # names, places and in-jokes from their history
+    "pretext": 0.5,                # a stranger's pretext that turns to the relationship
+    "burst": 0.5,                  # part of a burst of new senders on the same themes
+    "manipulative_content": 0.5,   # the strongest tactic score, when there is a tactic tag
+}
+# Tactics that count as manipulative content from an unknown sender.
+MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str
+    alert: bool
+    sender_status: str
+    blocked_person: str | None
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the policy sees of one message."""
+
+    reasons: tuple[Reason, ...]
+    tags: tuple[str, ...]
+    tactic_scores: dict
+    safety: bool
+    seen_before: bool = False
+    suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
+
+
+def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
+    signals = {r.signal: r for r in ev.reasons}
+    alert = ev.safety
+
+    if "trusted" in signals:
+        return Decision("deliver", alert, "trusted", None, signals["trusted"])
+    if "blocked" in signals:
+        return Decision("quarantine", alert, "blocked", signals["blocked"].person, signals["blocked"])
+    if ev.suspected_as:
+        why = Reason("policy", 1.0, f"this sender was already attributed to {ev.suspected_as} earlier")
+        return Decision("quarantine", alert, "suspected_alias", ev.suspected_as, why)
+
+    manipulative = [t for t in ev.tags if t in MANIPULATIVE]
+    content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
+    totals = _totals(ev.reasons, blocked_names, content)
+    best = max(totals, key=totals.get) if totals else None
+    single = blocked_names[0] if len(blocked_names) == 1 else None
+
+    if "relay" in ev.tags and "self_identification" not in signals:
+        mention = signals.get("mentions_blocked")
+        if mention is not None:
+            person = mention.person or single or best
+            why = Reason("policy", 1.0, "relays or pleads for " + (person or "the blocked person")
+                         + f" ({mention.detail})")
+            return Decision("quarantine", alert, "intermediary", person, why)
+
+    if best is not None and totals[best] >= THRESHOLD:
+        why = Reason("policy", round(totals[best], 3),
+                     f"evidence that {best} is behind this sender adds up to {totals[best]:.2f} "
+                     f"(threshold {THRESHOLD:.1f})")
+        return Decision("quarantine", alert, "suspected_alias", best, why)
+
+    if quarantine_unknown_manipulative and not ev.seen_before and manipulative:
+        person = best if best is not None and totals[best] > 0.5 * content else single
+        why = Reason("policy", round(content, 3),
+                     f"first contact from this sender, and the message is manipulative ({', '.join(manipulative)})")
+        return Decision("quarantine", alert, "suspected_alias", person, why)
+
+    status = "known" if ev.seen_before else "unknown"
+    return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender, nothing held it"))
+
+
+def _totals(reasons, blocked_names, content: float) -> dict[str, float]:
+    """Weighted identity evidence per blocked person (unattributed evidence counts for each)."""
+    shared = sum(WEIGHTS.get(r.signal, 0.0) * r.score for r in reasons if r.person is None)
+    totals: dict[str, float] = {}
+    for r in reasons:
+        if r.person and r.signal in WEIGHTS:
+            totals[r.person] = totals.get(r.person, 0.0) + WEIGHTS[r.signal] * r.score
+    if shared and len(blocked_names) == 1:
+        totals.setdefault(blocked_names[0], 0.0)
+    for name in totals:
+        totals[name] += shared
+        if totals[name] > 0:
+            totals[name] += WEIGHTS["manipulative_content"] * content
+    return totals

@@ -1,0 +1,100 @@
+"""The one screening path shared by `classify`, the daemon and the imports.
+
+Batch-first: the model scores a whole chunk at once; identity signals are
+cheap string work per message; the policy then walks the chunk in order so
+that what it learns (a sender seen before, an alias announced) applies to the
+messages after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from screener.config import Config
+from screener.message import Message
+from screener.model import TacticModel
+from screener.policy import Evidence, decide
+from screener.signals import Reason
+from screener.signals import identity
+from screener.signals.content import Content, content_signals
+
+
+@dataclass
+class Verdict:
+    id: str
+    action: str
+    alert: bool
+    sender_status: str
+    blocked_person: str | None
+    tactics: dict
+    tags: list
+    logistics: list
+    reasons: list[Reason]
+    sender_key: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "action": self.action,
+            "alert": self.alert,
+            "sender_status": self.sender_status,
+            "blocked_person": self.blocked_person,
+            "tactics": self.tactics,
+            "tags": self.tags,
+            "logistics": self.logistics,
+            "reasons": [r.as_dict() for r in self.reasons],
+        }
+
+
+@dataclass
+class ScreenState:
+    """What screening remembers between messages (the store will persist it)."""
+
+    seen: set[str] = field(default_factory=set)
+    suspected: dict[str, str] = field(default_factory=dict)   # sender key -> blocked person
+
+
+class Screener:
+    def __init__(self, config: Config, model: TacticModel, state: ScreenState | None = None):
+        self.config = config
+        self.model = model
+        self.index = identity.IdentityIndex.from_config(config)
+        self.state = state or ScreenState()
+        self.blocked_names = tuple(p.name for p in config.blocked)
+
+    def screen(self, messages: list[Message]) -> list[Verdict]:
+        contents = content_signals(self.model, messages)
+        return [self._one(msg, content) for msg, content in zip(messages, contents)]
+
+    def _one(self, msg: Message, content: Content) -> Verdict:
+        region = self.index.region
+        key = identity.sender_key(msg, region)
+        reasons: list[Reason] = identity.exact_match(msg, self.index, key)
+        forced = bool(reasons)
+        if not forced:
+            reasons += identity.lookalike_reasons(msg, self.index, key)
+            reasons += identity.self_identification(msg, self.index)
+            reasons += identity.mentions(msg, self.index)
+
+        tactic_scores, tags, safety = content.tactic_scores, content.tags, content.safety
+        facts, content_reasons = content.logistics, content.reasons
+
+        ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
+                      seen_before=key in self.state.seen, suspected_as=self.state.suspected.get(key))
+        decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
+        self._learn(msg, key, decision)
+        shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]
+        return Verdict(
+            id=msg.id, action=decision.action, alert=decision.alert, sender_status=decision.sender_status,
+            blocked_person=decision.blocked_person, tactics=tactic_scores, tags=tags, logistics=facts,
+            reasons=shown + content_reasons + [decision.reason], sender_key=key,
+        )
+
+    def _learn(self, msg: Message, key: str, decision) -> None:
+        if key:
+            self.state.seen.add(key)
+        if decision.sender_status == "suspected_alias" and decision.blocked_person and key:
+            self.state.suspected.setdefault(key, decision.blocked_person)
+        if decision.sender_status in ("blocked", "suspected_alias") and decision.blocked_person:
+            for addr in identity.announced_addresses(msg, self.index.region):
+                self.index.add_alias(addr, decision.blocked_person)

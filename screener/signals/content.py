@@ -1,0 +1,67 @@
+"""Content signals for a batch: tactic scores and tags, safety, logistics facts.
+
+Shared by the screener and by `screener evaluate`, so what is measured is
+what runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from screener.labels import TACTICS
+from screener.message import Message
+from screener.model import TacticModel
+from screener.signals import Reason
+from screener.signals.logistics import extract_facts
+from screener.signals.safety_lexicon import safety_reasons
+
+NO_FACTS = {"kind": "other", "text": "practical matter, no date, time or amount found"}
+
+
+@dataclass
+class Content:
+    tactic_scores: dict
+    tags: list
+    safety: bool
+    safety_score: float
+    logistics: list
+    reasons: list[Reason]
+
+
+def content_signals(model: TacticModel, messages: list[Message], explain: bool = True) -> list[Content]:
+    scores = model.score([m.text for m in messages])
+    col = {label: j for j, label in enumerate(scores.labels)}
+    thr = scores.thresholds
+    out = []
+    for i, msg in enumerate(messages):
+        row = scores.probs[i]
+        tactic_scores = {t: round(float(row[col[t]]), 4) for t in TACTICS}
+        tags = [t for t in TACTICS if bool(row[col[t]] >= thr[col[t]])]
+        reasons = [_explain(model, msg, t, tactic_scores[t], explain) for t in tags]
+
+        safety_p = float(row[col["safety"]])
+        phrases = safety_reasons(msg.text)
+        lexicon = bool(phrases) and (safety_p >= 0.5 * float(thr[col["safety"]]) or bool(tags))
+        safety = bool(safety_p >= thr[col["safety"]] or lexicon)
+        if safety:
+            detail = "possible danger to the user or someone else"
+            if phrases:
+                detail += "; " + "; ".join(r.detail for r in phrases[:3])
+            reasons.append(Reason("safety", max(safety_p, 0.9 if lexicon else 0.0), detail))
+
+        facts = extract_facts(msg.text, msg.date)
+        logistics_p = float(row[col["logistics"]])
+        if logistics_p >= thr[col["logistics"]] or facts:
+            facts = facts or [dict(NO_FACTS)]
+            reasons.append(Reason("logistics", logistics_p,
+                                  "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))
+        else:
+            facts = []
+        out.append(Content(tactic_scores, tags, safety, safety_p, facts, reasons))
+    return out
+
+
+def _explain(model: TacticModel, msg: Message, tactic: str, score: float, explain: bool) -> Reason:
+    phrases = model.explain(msg.text, tactic) if explain else []
+    words = ", ".join(f"'{p}'" for p in phrases) if phrases else "the message as a whole"
+    return Reason(tactic, score, f"{tactic.replace('_', ' ')} ({score:.2f}), driven by {words}")

@@ -1,0 +1,290 @@
+"""Who sent it: exact matches, look-alike addresses and numbers, names, self-identification.
+
+`IdentityIndex` is built once from the config (and learned aliases); the
+functions here are pure: message in, `Reason`s out.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from screener.config import Config
+from screener.lookalike import core, differing_chars, edit_distance, skeleton
+from screener.message import Message
+from screener.normalize import (
+    FREE_MAIL_DOMAINS,
+    InvalidAddress,
+    fold_name,
+    is_email,
+    normalize_email,
+    normalize_phone,
+    normalize_sender,
+    split_display,
+)
+from screener.signals import Reason
+
+# Mailbox names too generic to mean anything when they match.
+GENERIC_LOCALS = {"info", "admin", "contact", "hello", "mail", "office", "support", "noreply",
+                  "no-reply", "team", "sales", "help", "enquiries", "accounts", "me", "home"}
+
+
+@dataclass
+class PersonIndex:
+    name: str
+    names: tuple[str, ...]          # folded full name and nicknames
+    first: str
+    last: str
+    nicknames: tuple[str, ...]
+    locals: tuple[tuple[str, str], ...]   # (canonical local part, domain)
+    own_domains: tuple[str, ...]
+    phones: tuple[str, ...]
+
+
+@dataclass
+class IdentityIndex:
+    region: str
+    blocked_addr: dict[str, str] = field(default_factory=dict)   # canonical sender -> person
+    trusted_addr: dict[str, str] = field(default_factory=dict)
+    people: list[PersonIndex] = field(default_factory=list)
+    user_names: set[str] = field(default_factory=set)
+
+    @classmethod
+    def from_config(cls, config: Config) -> "IdentityIndex":
+        region = config.user.region
+        index = cls(region=region)
+        index.user_names = {t for t in fold_name(config.user.name).split() if len(t) > 1}
+        for person in config.blocked:
+            emails = [normalize_email(e) for e in person.emails]
+            phones = [normalize_phone(p, region) for p in person.phones]
+            for key in emails + phones:
+                index.blocked_addr[key] = person.name
+            parts = fold_name(person.name).split()
+            index.people.append(PersonIndex(
+                name=person.name,
+                names=tuple({fold_name(person.name), *(fold_name(n) for n in person.nicknames)} - {""}),
+                first=parts[0] if parts else "",
+                last=parts[-1] if len(parts) > 1 else "",
+                nicknames=tuple(fold_name(n) for n in person.nicknames if fold_name(n)),
+                locals=tuple(tuple(e.split("@")) for e in emails),
+                own_domains=tuple({e.split("@")[1] for e in emails} - FREE_MAIL_DOMAINS),
+                phones=tuple(p for p in phones if p.startswith("+")),
+            ))
+        for person in config.trusted:
+            for e in person.emails:
+                index.trusted_addr[normalize_email(e)] = person.name
+            for p in person.phones:
+                index.trusted_addr[normalize_phone(p, region)] = person.name
+        return index
+
+    def person(self, name: str) -> PersonIndex | None:
+        return next((p for p in self.people if p.name == name), None)
+
+    def add_alias(self, sender_key: str, person: str) -> None:
+        """A learned alias (announced new number, confirmed by the friend) counts as blocked."""
+        if sender_key and sender_key not in self.trusted_addr:
+            self.blocked_addr.setdefault(sender_key, person)
+
+
+def sender_key(msg: Message, region: str) -> str:
+    return normalize_sender(msg.sender, region)
+
+
+def exact_match(msg: Message, index: IdentityIndex, key: str) -> list[Reason]:
+    if key in index.trusted_addr:
+        who = index.trusted_addr[key]
+        return [Reason("trusted", 1.0, f"sender {key} is {who}, on the trusted list")]
+    if key in index.blocked_addr:
+        who = index.blocked_addr[key]
+        shown = msg.sender.strip()
+        same = "" if normalize_sender(shown, index.region) == shown else f" (written {shown!r})"
+        return [Reason("blocked", 1.0, f"sender {key}{same} is a known address of {who}", who)]
+    return []
+
+
+def lookalike_reasons(msg: Message, index: IdentityIndex, key: str) -> list[Reason]:
+    """Look-alike addresses, near-miss numbers and names in the address or display name."""
+    reasons: list[Reason] = []
+    display, _ = split_display(msg.sender)
+    display_name = fold_name(msg.sender_name or display)
+    for person in index.people:
+        best: Reason | None = None
+        if is_email(key):
+            best = _email_lookalike(key, person)
+        elif key.startswith("+"):
+            best = _phone_nearmiss(key, person)
+        if best:
+            reasons.append(best)
+        name_reason = _name_reason(key, display_name, person, index)
+        if name_reason:
+            reasons.append(name_reason)
+    return reasons
+
+
+def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
+    local, domain = key.split("@")
+    best: Reason | None = None
+
+    def keep(score: float, detail: str) -> None:
+        nonlocal best
+        if best is None or score > best.score:
+            best = Reason("lookalike_address", score, detail, person.name)
+
+    for b_local, b_domain in person.locals:
+        known = f"{b_local}@{b_domain}"
+        plain_local = local.split("+", 1)[0]
+        if plain_local == b_local and domain == b_domain:
+            keep(0.95, f"address {key} is {known} with a tag added")
+        elif local == b_local and len(local) >= 5 and local not in GENERIC_LOCALS:
+            keep(0.9, f"same mailbox name as {person.name}'s {known}, at another provider ({domain})")
+        elif len(core(b_local)) >= 4 and core(local) == core(b_local):
+            what = differing_chars(local, b_local) or "only look-alike characters, digits or separators differ"
+            keep(0.9, f"address {key} imitates {person.name}'s {known}: {what}")
+        else:
+            dist = edit_distance(skeleton(local), skeleton(b_local), limit=2)
+            if dist == 1 and len(b_local) >= 8:
+                keep(0.8, f"address {key} differs from {person.name}'s {known} by one character")
+            elif dist == 1 and len(b_local) >= 5:
+                keep(0.6, f"address {key} differs from {person.name}'s {known} by one character")
+        for own in person.own_domains:
+            if domain != own and (skeleton(domain) == skeleton(own) or edit_distance(domain, own, 1) == 1):
+                similar = edit_distance(skeleton(local), skeleton(b_local), 2) <= 2
+                keep(0.95 if similar else 0.6,
+                     f"domain {domain} imitates {person.name}'s own domain {own}")
+    return best
+
+
+def _phone_nearmiss(key: str, person: PersonIndex) -> Reason | None:
+    for known in person.phones:
+        if len(known) == len(key) and sum(a != b for a, b in zip(known, key)) == 1:
+            return Reason("near_number", 0.3,
+                          f"number {key} differs from {person.name}'s {known} by one digit "
+                          "(weak: could be a stranger)", person.name)
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z]+", text)
+
+
+def _name_reason(key: str, display_name: str, person: PersonIndex, index: IdentityIndex) -> Reason | None:
+    """The person's name in the display name or the mailbox name."""
+    full = fold_name(person.name)
+    shown = display_name
+    if shown and person.first and person.first not in index.user_names:
+        tokens = set(shown.split())
+        if shown == full or (person.last and {person.first, person.last} <= tokens):
+            return Reason("display_name", 0.9, f"display name '{shown}' is {person.name}'s name", person.name)
+        if person.nicknames and shown in person.nicknames:
+            return Reason("display_name", 0.5, f"display name '{shown}' is a nickname of {person.name}", person.name)
+        if person.last and person.last in tokens and len(person.last) >= 4:
+            return Reason("display_name", 0.35, f"display name shares {person.name}'s surname", person.name)
+        if person.first in tokens:
+            return Reason("display_name", 0.15,
+                          f"display name shares only the first name of {person.name} (weak)", person.name)
+    if is_email(key) and person.first:
+        local = re.sub(r"[^a-z]", "", key.split("@")[0])
+        if person.last and person.first in local and person.last in local:
+            return Reason("name_in_address", 0.8, f"address {key} contains {person.name}'s full name", person.name)
+        if person.last and len(person.last) >= 4 and (local.startswith(person.first[0] + person.last)
+                                                        or local.startswith(person.last + person.first[0])):
+            return Reason("name_in_address", 0.7, f"address {key} is {person.name}'s initial and surname", person.name)
+        for nick in person.nicknames:
+            nick_plain = re.sub(r"[^a-z]", "", nick)
+            if len(nick_plain) >= 4 and nick_plain in local:
+                return Reason("name_in_address", 0.4, f"address {key} contains the nickname '{nick}'", person.name)
+    return None
+
+
+# Self-identification -----------------------------------------------------------
+
+_NEW_CONTACT = re.compile(
+    r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
+    r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
+    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
+    re.IGNORECASE)
+
+
+def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
+    """Signing with a blocked person's name or nickname, or announcing a new number."""
+    text = msg.body
+    reasons = []
+    tail = "\n".join(text.strip().splitlines()[-3:])[-120:]
+    head = text.strip()[:160]
+    announce = _NEW_CONTACT.search(text)
+    for person in index.people:
+        names = [n for n in (person.first, *person.nicknames, fold_name(person.name)) if len(n) >= 2]
+        if not names:
+            continue
+        alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+        signs = re.search(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|yours),?\s*)"
+                          rf"(?:{alt})\b[\s.!x]*$", fold_name_keep_lines(tail))
+        intro = re.search(rf"\b(?:it'?s|its|this is|im|i'm|i am)\s+(?:{alt})\b", fold_name_keep_lines(head))
+        if signs or intro:
+            how = "signs the message" if signs else "introduces themselves"
+            score = 0.9 if announce or signs else 0.8
+            reasons.append(Reason("self_identification", score,
+                                  f"{how} as '{(signs or intro).group(0).strip(' -,.!')}', "
+                                  f"a name {person.name} uses", person.name))
+    if announce and not reasons:
+        reasons.append(Reason("new_contact_announced", 0.5,
+                              f"announces a new number or account ('{announce.group(0)}')", None))
+    return reasons
+
+
+def fold_name_keep_lines(text: str) -> str:
+    return "\n".join(fold_name(line) for line in text.splitlines())
+
+
+_PHONE_IN_TEXT = re.compile(r"(?:\+|\b0)[\d][\d\s().-]{7,16}\d")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+
+
+def announced_addresses(msg: Message, region: str) -> list[str]:
+    """Numbers or addresses a message announces as the writer's new contact."""
+    if not _NEW_CONTACT.search(msg.body):
+        return []
+    found = []
+    for raw in _PHONE_IN_TEXT.findall(msg.body):
+        try:
+            found.append(normalize_phone(raw, region, strict=True))
+        except InvalidAddress:
+            pass
+    for raw in _EMAIL_IN_TEXT.findall(msg.body):
+        try:
+            found.append(normalize_email(raw))
+        except InvalidAddress:
+            pass
+    return found
+
+
+# Mentions of a blocked person (for intermediaries) ------------------------------
+
+_ROLE = re.compile(
+    r"\b(?:your|ur|the kids'?|the children'?s|the boys'?|the girls'?|her|his)\s+"
+    r"(?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|husband|wife|mum|mom|mam|mother|ma|mummy|mommy"
+    r"|dad|father|daddy|pa|papa|brother|sister|son|daughter|step-?dad|step-?mum|step-?mom|partner|baby ?daddy|baby ?mama)\b",
+    re.IGNORECASE)
+
+
+def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
+    """The message names a blocked person, or refers to them by a role ('your ex', 'your mum')."""
+    folded = fold_name(msg.text)
+    words = set(folded.split())
+    reasons = []
+    for person in index.people:
+        hit = None
+        if fold_name(person.name) in folded:
+            hit = person.name
+        else:
+            for n in (person.first, *person.nicknames):
+                if n and (n in words if " " not in n else n in folded) and n not in index.user_names:
+                    hit = n
+                    break
+        if hit:
+            reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
+    if not reasons:
+        role = _ROLE.search(msg.text)
+        if role:
+            reasons.append(Reason("mentions_blocked", 0.5, f"refers to the blocked person as '{role.group(0)}'"))
+    return reasons

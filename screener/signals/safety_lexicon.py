@@ -1,0 +1,56 @@
+"""Phrases that signal danger, as evidence beside the model's `safety` score.
+
+Recall matters more than precision for safety: these patterns catch the
+classic forms even in wordings the model never saw. Each pattern carries the
+plain-words description a friend reads in the alert.
+"""
+
+from __future__ import annotations
+
+import re
+
+from screener.signals import Reason
+
+_P = [
+    (r"\bi know where (?:you|u|ur|she|he|they)\b[^.?!\n]{0,20}\b(?:live|living|work|stay|sleep|park|are|r|go|moved)",
+     "says they know where the user lives, works or goes"),
+    (r"\b(?:i'?m|im|i am|am|i'?ll be|ill be|i'?m sat|i'?m parked|waiting)\s+(?:right\s+)?(?:outside|parked outside|outside ur|outside your|at ur door|at your door|at your (?:house|flat|work|office|place|gym|school)|at the end of your (?:road|street)|across the (?:road|street))",
+     "says they are outside or at the user's place"),
+    (r"\b(?:(?:i|we) )?(?:saw|seen|spotted|watched|clocked)\s+(?:you|u|ya|your car|ur car|you and|u and)\b[^.?!\n]{0,40}\b(?:at|in|outside|with|leaving|today|yesterday|last night|this morning|on)\b",
+     "says they saw the user somewhere (watching or following)"),
+    (r"\bnice (?:car|dress|haircut|hair|jacket|coat|outfit|top|shoes|boots|new car|ride|bike|run|workout)\b[^.?!\n]{0,30}\b(?:today|yesterday|this morning|tonight|last night|at the|at|outside|in)\b",
+     "comments on what the user wore or did at a place: a sign of watching"),
+    (r"\b(?:following|followed|tracking|tracked|been watching|keeping an eye on|watching) (?:you|u|ur|your)\b",
+     "says they follow or watch the user"),
+    (r"\b(?:find|found|track) (?:you|u)\b[^.?!\n]{0,25}\b(?:wherever|anywhere|eventually|no matter)",
+     "says they will find the user"),
+    (r"\b(?:kill|hurt|stab|shoot|strangle|beat|batter|smash|burn|break)\s+(?:you|u|ya|him|her|them|your|ur)\b",
+     "threatens violence"),
+    (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
+     "mentions self-harm or suicide"),
+    (r"\b(?:send|post|share|show|leak|upload|put|spread|email|forward)\b[^.?!\n]{0,25}\b(?:photos|pics|pictures|videos|vids|nudes|images|screenshots|sex tape|tape)\b",
+     "threatens to expose images or private material"),
+    (r"\b(?:you'?ll|you will|u will|ull|you'?re going to|ur gonna|you are going to|youre gonna|you're gonna)\s+(?:regret|pay for|be sorry|get what|wish)\b",
+     "warns the user they will regret or pay for it"),
+    (r"\bwatch your back\b|\bsleep with one eye\b|\baccidents happen\b|\bwouldn'?t want anything to happen\b|\bbe a shame if\b|\byou'?ve been warned\b|\blast warning\b|\bbe careful (?:out there|walking|at night|going home)\b",
+     "veiled threat"),
+    (r"\b(?:take|taking|snatch|keep)\s+(?:the|my|our)\s+(?:kids|children|boys|girls|son|daughter|baby)\b[^.?!\n]{0,40}\b(?:never see|away|abroad|and go|and leave|disappear)|\bnever see (?:the|your|ur) (?:kids|children|son|daughter|boys|girls) again\b",
+     "threatens to take the children"),
+    (r"\b(?:come|coming|turn up|turning up|show up|showing up|drive|driving|pop|popping|drop|dropping|head|heading)\s+(?:round|over|by|up)?\s*(?:to|at)\s+(?:your|ur)\s+(?:house|place|flat|work|office|school|job|mum'?s|mom'?s|parents'?|door|gym|church)\b",
+     "says they will turn up at the user's home or work"),
+    (r"\b(?:burn|torch|smash up|trash)\b[^.?!\n]{0,15}\b(?:house|flat|car|place)\b|\bslash(?:ed)? (?:your|ur) tyres\b",
+     "threatens property"),
+]
+PATTERNS = [(re.compile(p, re.IGNORECASE), why) for p, why in _P]
+_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+
+
+def safety_reasons(text: str) -> list[Reason]:
+    """Every danger pattern found, each with the matched words as its evidence."""
+    text = text.translate(_QUOTES)
+    found = []
+    for pattern, why in PATTERNS:
+        m = pattern.search(text)
+        if m:
+            found.append(Reason("safety_phrase", 0.9, f"{why}: '{m.group(0).strip()}'"))
+    return found

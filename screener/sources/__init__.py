@@ -1,0 +1,1 @@
+"""Sources turn what arrives (raw mail, SMS exports, webhooks) into Message records."""
