@@ -17,8 +17,8 @@ from screener.signals import Reason
 THRESHOLD = 1.0
 
 WEIGHTS: dict[str, float] = {
-    "lookalike_address": 1.1,      # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
-    "display_name": 1.1,           # full name as display name crosses it; a shared first name (0.15) never does
+    "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
+    "display_name": 1.15,          # full name as display name crosses it; a shared first name (0.15) never does
     "name_in_address": 1.0,
     "self_identification": 1.2,    # signs with their name / "it's me, Al"
     "new_contact_announced": 0.8,  # "new number" without a name: needs one more clue
@@ -52,6 +52,7 @@ class Evidence:
     safety: bool
     seen_before: bool = False
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
+    relayed_for: str | None = None    # sender already relayed for this blocked person earlier
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -72,12 +73,15 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
-    if "relay" in ev.tags and "self_identification" not in signals:
-        mention = signals.get("mentions_blocked")
-        if mention is not None:
-            person = mention.person or single or best
+    mention = signals.get("mentions_blocked")
+    if mention is not None and "self_identification" not in signals:
+        person = mention.person or ev.relayed_for or single or best
+        relays = "relay" in ev.tags
+        # Someone who relayed before and now names the person again, with any tactic, is still a go-between.
+        again = ev.relayed_for is not None and mention.person is not None and bool(ev.tags)
+        if relays or again:
             why = Reason("policy", 1.0, "relays or pleads for " + (person or "the blocked person")
-                         + f" ({mention.detail})")
+                         + f" ({mention.detail})" + ("; relayed for them before" if again and not relays else ""))
             return Decision("quarantine", alert, "intermediary", person, why)
 
     if best is not None and totals[best] >= THRESHOLD:

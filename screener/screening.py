@@ -52,6 +52,7 @@ class ScreenState:
 
     seen: set[str] = field(default_factory=set)
     suspected: dict[str, str] = field(default_factory=dict)   # sender key -> blocked person
+    go_betweens: dict[str, str] = field(default_factory=dict)  # sender key -> person they relayed for
 
 
 class Screener:
@@ -80,7 +81,8 @@ class Screener:
         facts, content_reasons = content.logistics, content.reasons
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
-                      seen_before=key in self.state.seen, suspected_as=self.state.suspected.get(key))
+                      seen_before=key in self.state.seen, suspected_as=self.state.suspected.get(key),
+                      relayed_for=self.state.go_betweens.get(key))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]
@@ -95,6 +97,8 @@ class Screener:
             self.state.seen.add(key)
         if decision.sender_status == "suspected_alias" and decision.blocked_person and key:
             self.state.suspected.setdefault(key, decision.blocked_person)
+        if decision.sender_status == "intermediary" and decision.blocked_person and key:
+            self.state.go_betweens.setdefault(key, decision.blocked_person)
         if decision.sender_status in ("blocked", "suspected_alias") and decision.blocked_person:
             for addr in identity.announced_addresses(msg, self.index.region):
                 self.index.add_alias(addr, decision.blocked_person)

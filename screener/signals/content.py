@@ -13,6 +13,7 @@ from screener.message import Message
 from screener.model import TacticModel
 from screener.signals import Reason
 from screener.signals.logistics import extract_facts
+from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
 
 NO_FACTS = {"kind": "other", "text": "practical matter, no date, time or amount found"}
@@ -37,7 +38,12 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         row = scores.probs[i]
         tactic_scores = {t: round(float(row[col[t]]), 4) for t in TACTICS}
         tags = [t for t in TACTICS if bool(row[col[t]] >= thr[col[t]])]
+        relay_hint = relay_reason(msg.text)
+        if relay_hint and "relay" not in tags and tactic_scores["relay"] >= 0.5 * thr[col["relay"]]:
+            tags = sorted(tags + ["relay"], key=TACTICS.index)
         reasons = [_explain(model, msg, t, tactic_scores[t], explain) for t in tags]
+        if relay_hint:
+            reasons.append(relay_hint)
 
         safety_p = float(row[col["safety"]])
         phrases = safety_reasons(msg.text)
@@ -51,7 +57,7 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
 
         facts = extract_facts(msg.text, msg.date)
         logistics_p = float(row[col["logistics"]])
-        if logistics_p >= thr[col["logistics"]] or facts:
+        if facts or logistics_p >= max(0.9, float(thr[col["logistics"]])):
             facts = facts or [dict(NO_FACTS)]
             reasons.append(Reason("logistics", logistics_p,
                                   "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))

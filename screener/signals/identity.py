@@ -137,7 +137,7 @@ def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
             keep(0.95, f"address {key} is {known} with a tag added")
         elif local == b_local and len(local) >= 5 and local not in GENERIC_LOCALS:
             keep(0.9, f"same mailbox name as {person.name}'s {known}, at another provider ({domain})")
-        elif len(core(b_local)) >= 4 and core(local) == core(b_local):
+        elif len(b_local) >= 4 and (skeleton(local) == skeleton(b_local) or core(local) == core(b_local)):
             what = differing_chars(local, b_local) or "only look-alike characters, digits or separators differ"
             keep(0.9, f"address {key} imitates {person.name}'s {known}: {what}")
         else:
@@ -147,7 +147,9 @@ def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
             elif dist == 1 and len(b_local) >= 5:
                 keep(0.6, f"address {key} differs from {person.name}'s {known} by one character")
         for own in person.own_domains:
-            if domain != own and (skeleton(domain) == skeleton(own) or edit_distance(domain, own, 1) == 1):
+            own_skel, dom_skel = skeleton(own), skeleton(domain)
+            if domain != own and (dom_skel == own_skel or edit_distance(domain, own, 1) == 1
+                                  or (len(own_skel) >= 6 and own_skel in dom_skel)):
                 similar = edit_distance(skeleton(local), skeleton(b_local), 2) <= 2
                 keep(0.95 if similar else 0.6,
                      f"domain {domain} imitates {person.name}'s own domain {own}")
@@ -222,9 +224,10 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         intro = re.search(rf"\b(?:it'?s|its|this is|im|i'm|i am)\s+(?:{alt})\b", fold_name_keep_lines(head))
         if signs or intro:
             how = "signs the message" if signs else "introduces themselves"
+            said = (signs or intro).group(0).strip(" -,.!\n")
             score = 0.9 if announce or signs else 0.8
             reasons.append(Reason("self_identification", score,
-                                  f"{how} as '{(signs or intro).group(0).strip(' -,.!')}', "
+                                  f"{how} as '{said}', "
                                   f"a name {person.name} uses", person.name))
     if announce and not reasons:
         reasons.append(Reason("new_contact_announced", 0.5,
@@ -236,7 +239,7 @@ def fold_name_keep_lines(text: str) -> str:
     return "\n".join(fold_name(line) for line in text.splitlines())
 
 
-_PHONE_IN_TEXT = re.compile(r"(?:\+|\b0)[\d][\d\s().-]{7,16}\d")
+_PHONE_IN_TEXT = re.compile(r"(?:\+|\b)\d[\d\s().-]{7,16}\d")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 

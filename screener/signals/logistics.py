@@ -170,7 +170,8 @@ def find_amounts(text: str) -> list[str]:
 def find_places(text: str) -> list[str]:
     out = []
     for m in _PLACE.finditer(text):
-        place = m.group(1).strip(" .,'")
+        place = re.split(r"\s+(?:on|at|the|of)\s+(?=(?:" + "|".join(WEEKDAYS + MONTHS) + r")\b)",
+                         m.group(1), flags=re.I)[0].strip(" .,'")
         first = place.split()[0].lower().strip(".")
         if first in _NOT_PLACES or first in _MON_ABBR or first in _WD_ABBR or len(place) < 3:
             continue

@@ -28,7 +28,8 @@ _P = [
      "threatens violence"),
     (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
      "mentions self-harm or suicide"),
-    (r"\b(?:send|post|share|show|leak|upload|put|spread|email|forward)\b[^.?!\n]{0,25}\b(?:photos|pics|pictures|videos|vids|nudes|images|screenshots|sex tape|tape)\b",
+    (r"\b(?:send|post|share|show|leak|upload|put|spread|email|forward)\b[^.?!\n]{0,25}\b(?:photos|pics|pictures|videos|vids|nudes|images|screenshots|sex tape|tape)\b[^.?!\n]{0,30}\b(?:to (?:your|ur|everyone|every|all)|online|on (?:facebook|insta|instagram|twitter|tiktok|the internet|social)|everywhere|to the world|at your)"
+     r"|\b(?:everyone|your (?:boss|family|mum|mom|dad|work|new (?:man|bloke|guy|girlfriend|boyfriend|fella)))\b[^.?!\n]{0,20}\b(?:will )?(?:see|get|receive)s? (?:those|the|your|ur) (?:photos|pics|pictures|videos|nudes)",
      "threatens to expose images or private material"),
     (r"\b(?:you'?ll|you will|u will|ull|you'?re going to|ur gonna|you are going to|youre gonna|you're gonna)\s+(?:regret|pay for|be sorry|get what|wish)\b",
      "warns the user they will regret or pay for it"),

@@ -1,0 +1,90 @@
+"""Identity signals, each with evidence a friend can read, and the innocent collisions."""
+
+import pytest
+
+from screener.message import Message
+from screener.signals import identity
+
+
+@pytest.fixture(scope="module")
+def index(config):
+    return identity.IdentityIndex.from_config(config)
+
+
+def reasons_for(index, sender, body="hello", name=""):
+    msg = Message(id="1", body=body, sender=sender, sender_name=name)
+    key = identity.sender_key(msg, index.region)
+    found = identity.exact_match(msg, index, key)
+    if not found:
+        found = identity.lookalike_reasons(msg, index, key) + identity.self_identification(msg, index)
+    return {r.signal: r for r in found}
+
+
+@pytest.mark.parametrize("sender", ["alex.morgan@gmail.com", "AlexMorgan+x@googlemail.com", "a.lex.morgan@gmail.com",
+                                    "(415) 555-0142", "+1 415-555-0142", "415.555.0142", "AMORGAN@corp.example"])
+def test_blocked_in_any_written_form(index, sender):
+    r = reasons_for(index, sender)
+    assert "blocked" in r and r["blocked"].person == "Alex Morgan"
+    assert "known address of Alex Morgan" in r["blocked"].detail
+
+
+@pytest.mark.parametrize("sender", ["dana@example.net", "+1 (415) 555-0199"])
+def test_trusted(index, sender):
+    assert "trusted" in reasons_for(index, sender)
+
+
+@pytest.mark.parametrize("sender, at_least, words", [
+    ("alex.m0rgan@gmail.com", 0.9, "'0' instead of 'o'"),
+    ("aiex.morgan@gmail.com", 0.9, "imitates"),
+    ("alex.morgan84@gmail.com", 0.9, "imitates"),
+    ("alex_morgan@yahoo.com", 0.9, "imitates"),
+    ("alexmorgan@outlook.com", 0.9, "alexmorgan@gmail.com"),
+    ("amorgan@corp-example.com", 0.6, "imitates Alex Morgan's own domain corp.example"),
+    ("amorgan@c0rp.example", 0.9, "domain"),
+    ("alex.rnorgan@gmail.com", 0.9, "imitates"),
+    ("alex.morgen@gmail.com", 0.8, "by one character"),
+])
+def test_lookalike_addresses(index, sender, at_least, words):
+    r = reasons_for(index, sender)
+    assert "lookalike_address" in r, r
+    assert r["lookalike_address"].score >= at_least
+    assert words in r["lookalike_address"].detail
+
+
+def test_name_in_display_name_and_address(index):
+    assert reasons_for(index, "x9912@mail.example", name="Alex Morgan")["display_name"].score >= 0.9
+    assert reasons_for(index, "morgan.alex.1990@yahoo.com")["name_in_address"].score >= 0.7
+
+
+def test_innocent_collisions_are_weak(index):
+    # A colleague sharing only a first name, and a number one digit away, are weak evidence.
+    colleague = reasons_for(index, "alex.chen@work.example", name="Alex Chen")
+    assert all(r.score < 0.5 for r in colleague.values())
+    near = reasons_for(index, "+1 415 555 0143")
+    assert near["near_number"].score < 0.5 and "one digit" in near["near_number"].detail
+    assert reasons_for(index, "info@gmail.com") == {}
+
+
+def test_self_identification(index):
+    signed = reasons_for(index, "+14155550000", body="I just want to talk. please.\n- Al")
+    assert signed["self_identification"].person == "Alex Morgan"
+    assert "'al'" in signed["self_identification"].detail.lower()
+    intro = reasons_for(index, "+14155550000", body="hey its lexi, dont hang up on me")
+    assert "self_identification" in intro
+    announced = reasons_for(index, "+14155550000", body="new number, save it")
+    assert "new_contact_announced" in announced
+    plain = reasons_for(index, "+14155550000", body="Is Alexandra coming to the meeting?")
+    assert plain == {}
+
+
+def test_mentions_by_name_and_role(index):
+    by_name = identity.mentions(Message(id="1", body="Alex asked me to tell you he is sorry"), index)
+    assert by_name and by_name[0].person == "Alex Morgan"
+    by_role = identity.mentions(Message(id="1", body="your ex keeps asking about you"), index)
+    assert by_role and "your ex" in by_role[0].detail
+    assert identity.mentions(Message(id="1", body="see you at the meeting"), index) == []
+
+
+def test_announced_numbers(index):
+    msg = Message(id="1", body="its me, new number 415-555-0188 dont block it")
+    assert identity.announced_addresses(msg, "US") == ["+14155550188"]

@@ -1,0 +1,75 @@
+"""The policy as a table of cases: a pure function of evidence and config."""
+
+import pytest
+
+from screener.labels import TACTICS
+from screener.policy import THRESHOLD, Evidence, decide
+from screener.signals import Reason
+
+A = "Alex Morgan"
+NONE = {t: 0.0 for t in TACTICS}
+
+
+def ev(*reasons, tags=(), safety=False, seen=False, suspected=None, relayed=None, score=0.9):
+    scores = dict(NONE, **{t: score for t in tags})
+    return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety,
+                    seen_before=seen, suspected_as=suspected, relayed_for=relayed)
+
+
+TRUSTED = Reason("trusted", 1.0, "trusted")
+BLOCKED = Reason("blocked", 1.0, "blocked", A)
+LOOKALIKE = Reason("lookalike_address", 0.9, "imitates", A)
+TYPO = Reason("lookalike_address", 0.6, "one char", A)
+NEAR = Reason("near_number", 0.3, "one digit", A)
+FIRST_NAME = Reason("display_name", 0.15, "first name only", A)
+SIGNED = Reason("self_identification", 0.9, "signs as Al", A)
+NEWNUM = Reason("new_contact_announced", 0.5, "new number")
+MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
+
+
+@pytest.mark.parametrize("evidence, action, status, person, alert", [
+    (ev(TRUSTED, tags=("insult", "threat"), safety=True), "deliver", "trusted", None, True),
+    (ev(TRUSTED, MENTION, tags=("relay",)), "deliver", "trusted", None, False),
+    (ev(BLOCKED), "quarantine", "blocked", A, False),
+    (ev(BLOCKED, tags=("threat",), safety=True), "quarantine", "blocked", A, True),
+    (ev(LOOKALIKE), "quarantine", "suspected_alias", A, False),
+    (ev(SIGNED), "quarantine", "suspected_alias", A, False),
+    (ev(TYPO, tags=("hoovering",), seen=True), "quarantine", "suspected_alias", A, False),
+    (ev(TYPO, seen=True), "deliver", "known", None, False),
+    (ev(NEAR), "deliver", "unknown", None, False),
+    (ev(FIRST_NAME), "deliver", "unknown", None, False),
+    (ev(NEAR, NEWNUM, tags=("love_bombing",), seen=True), "quarantine", "suspected_alias", A, False),
+    (ev(MENTION, tags=("relay",)), "quarantine", "intermediary", A, False),
+    (ev(MENTION), "deliver", "unknown", None, False),
+    (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=True), "quarantine", "intermediary", A, False),
+    (ev(tags=("guilt_tripping",)), "quarantine", "suspected_alias", A, False),
+    (ev(tags=("guilt_tripping",), seen=True), "deliver", "known", None, False),
+    (ev(tags=("relay",)), "deliver", "unknown", None, False),
+    (ev(seen=True, suspected=A), "quarantine", "suspected_alias", A, False),
+    (ev(safety=True), "deliver", "unknown", None, True),
+])
+def test_policy_table(evidence, action, status, person, alert):
+    d = decide(evidence, (A,), quarantine_unknown_manipulative=True)
+    assert (d.action, d.sender_status, d.blocked_person, d.alert) == (action, status, person, alert)
+    assert d.reason.detail
+
+
+def test_unknown_manipulative_switch_off():
+    d = decide(ev(tags=("insult",)), (A,), quarantine_unknown_manipulative=False)
+    assert (d.action, d.sender_status) == ("deliver", "unknown")
+
+
+def test_two_blocked_people_attribution():
+    other = Reason("lookalike_address", 0.9, "imitates", "Pat Doe")
+    d = decide(ev(other), (A, "Pat Doe"), True)
+    assert d.blocked_person == "Pat Doe"
+    # Manipulative content with no link to either person: held, but not pinned on one of them.
+    d = decide(ev(tags=("insult",)), (A, "Pat Doe"), True)
+    assert d.action == "quarantine" and d.blocked_person is None
+
+
+def test_threshold_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text()
+    assert f"{THRESHOLD:.1f}" in doc
