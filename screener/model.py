@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from screener.errors import ModelError
-from screener.features import Featurizer, WORD_FEATURES, tfidf
+from screener.features import WORD_FEATURES, Featurizer, tfidf_blocks
 from screener.labels import MODEL_LABELS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +40,7 @@ class Scores:
     probs: np.ndarray        # (n_messages, n_labels)
     labels: tuple[str, ...]
     thresholds: np.ndarray
+    features: object = None  # the word TF-IDF rows, kept for explanations
 
     def column(self, label: str) -> np.ndarray:
         return self.probs[:, self.labels.index(label)]
@@ -103,37 +104,39 @@ class TacticModel:
 
     # -- scoring ---------------------------------------------------------------
     def transform(self, texts: list[str]):
-        return tfidf(self.featurizer.counts(texts), self.idf)
+        """(word TF-IDF rows, character TF-IDF rows)."""
+        return tfidf_blocks(self.featurizer.blocks(texts), self.idf)
 
     def score(self, texts: list[str]) -> Scores:
         if not texts:
             return Scores(np.zeros((0, len(self.labels)), np.float32), self.labels, self.thresholds)
-        X = self.transform(texts)
-        logits = np.asarray(X @ self.weights) + self.bias
+        words, chars = self.transform(texts)
+        logits = (np.asarray(words @ self.weights[:WORD_FEATURES]) + np.asarray(chars @ self.weights[WORD_FEATURES:])
+                  + self.bias)
         probs = 1.0 / (1.0 + np.exp(-logits))
-        return Scores(probs.astype(np.float32), self.labels, self.thresholds)
+        return Scores(probs.astype(np.float32), self.labels, self.thresholds, words)
 
-    def explain(self, text: str, label: str, top: int = 3) -> list[str]:
-        """The word n-grams of `text` that pushed `label` up most, strongest first."""
-        j = self.labels.index(label)
-        X = self.transform([text])
-        row = X.getrow(0)
-        present = dict(zip(row.indices, row.data))
-        seen, scored = set(), []
-        for gram in self.featurizer.word_ngrams(text):
-            if gram in seen:
-                continue
-            seen.add(gram)
-            idx = Featurizer.word_index(gram)
-            contribution = present.get(idx, 0.0) * self.weights[idx, j]
-            if contribution > 0:
-                scored.append((contribution, gram))
-        scored.sort(reverse=True)
-        chosen: list[str] = []
-        for _, gram in scored:
-            if any(gram in c or c in gram for c in chosen):
-                continue
-            chosen.append(gram)
-            if len(chosen) == top:
-                break
-        return chosen
+    def explain(self, text: str, labels: list[str], top: int = 3, row=None) -> dict[str, list[str]]:
+        """For each label, the word n-grams of `text` that pushed it up most, strongest first.
+
+        `row` is the text's TF-IDF row when the caller has it (from `score`).
+        """
+        if row is None:
+            row = self.transform([text])[0]
+        lo, hi = row.indptr[0], row.indptr[1]
+        present = dict(zip(row.indices[lo:hi].tolist(), row.data[lo:hi].tolist()))
+        grams = list(dict.fromkeys(self.featurizer.word_ngrams(text)))
+        idx = self.featurizer.word_indices(grams)
+        value = np.array([present.get(int(i), 0.0) for i in idx], dtype=np.float32)
+        out = {}
+        for label in labels:
+            contribution = value * self.weights[idx, self.labels.index(label)] if len(idx) else value
+            chosen: list[str] = []
+            for k in np.argsort(-contribution):
+                if contribution[k] <= 0 or len(chosen) == top:
+                    break
+                gram = grams[k]
+                if not any(gram in c or c in gram for c in chosen):
+                    chosen.append(gram)
+            out[label] = chosen
+        return out

@@ -44,9 +44,17 @@ FREE_MAIL_DOMAINS = GMAIL_DOMAINS | SUBADDRESSING_DOMAINS | {
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+_FORMAT_CHARS = None
+
+
 def strip_invisible(text: str) -> str:
     """Drop Unicode format characters (zero-width spaces, direction marks, BOM...)."""
-    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    global _FORMAT_CHARS
+    if _FORMAT_CHARS is None:
+        import sys
+
+        _FORMAT_CHARS = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+    return text.translate(_FORMAT_CHARS)
 
 
 def is_email(sender: str) -> bool:
@@ -133,8 +141,12 @@ def normalize_sender(raw: str, region: str = "US") -> str:
 
 def fold_name(text: str) -> str:
     """Display-name form for matching: NFKC, case-folded, accents and punctuation dropped."""
-    text = unicodedata.normalize("NFKC", strip_invisible(text or ""))
-    text = unicodedata.normalize("NFKD", text.casefold())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text or ""
+    if text.isascii():
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", strip_invisible(text))
+        text = unicodedata.normalize("NFKD", text.casefold())
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = re.sub(r"[^\w\s]", " ", text)
     return " ".join(text.split())

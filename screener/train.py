@@ -29,6 +29,8 @@ BENIGN_WEIGHT = 0.5   # public ordinary messages: many, short, and not our mediu
 
 def fit_idf(counts) -> np.ndarray:
     n = counts.shape[0]
+    counts = counts.copy()
+    counts.sum_duplicates()
     df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
     idf = np.log((1 + n) / (1 + df)) + 1.0
     idf[df < 2] = 0.0   # min_df = 2: a token seen once (a private name) carries no weight

@@ -16,6 +16,7 @@ from screener.signals.logistics import extract_facts
 from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
 
+FACTS_FLOOR = 0.15
 NO_FACTS = {"kind": "other", "text": "practical matter, no date, time or amount found"}
 
 
@@ -41,13 +42,16 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         relay_hint = relay_reason(msg.text)
         if relay_hint and "relay" not in tags and tactic_scores["relay"] >= 0.5 * thr[col["relay"]]:
             tags = sorted(tags + ["relay"], key=TACTICS.index)
-        reasons = [_explain(model, msg, t, tactic_scores[t], explain) for t in tags]
+        phrases = model.explain(msg.text, tags, row=scores.features[i]) if explain and tags else {}
+        reasons = [_tag_reason(t, tactic_scores[t], phrases.get(t, [])) for t in tags]
         if relay_hint:
             reasons.append(relay_hint)
 
         safety_p = float(row[col["safety"]])
-        phrases = safety_reasons(msg.text)
-        lexicon = bool(phrases) and (safety_p >= 0.5 * float(thr[col["safety"]]) or bool(tags))
+        # Danger phrases count only with some model support, so read them only then.
+        supported = safety_p >= 0.5 * float(thr[col["safety"]]) or bool(tags)
+        phrases = safety_reasons(msg.text) if supported else []
+        lexicon = bool(phrases)
         safety = bool(safety_p >= thr[col["safety"]] or lexicon)
         if safety:
             detail = "possible danger to the user or someone else"
@@ -55,8 +59,9 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
                 detail += "; " + "; ".join(r.detail for r in phrases[:3])
             reasons.append(Reason("safety", max(safety_p, 0.9 if lexicon else 0.0), detail))
 
-        facts = extract_facts(msg.text, msg.date)
         logistics_p = float(row[col["logistics"]])
+        # The extractor reads only what the model thinks may be practical (it is the costly part).
+        facts = extract_facts(msg.text, msg.date) if logistics_p >= FACTS_FLOOR else []
         if facts or logistics_p >= max(0.9, float(thr[col["logistics"]])):
             facts = facts or [dict(NO_FACTS)]
             reasons.append(Reason("logistics", logistics_p,
@@ -67,7 +72,6 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
     return out
 
 
-def _explain(model: TacticModel, msg: Message, tactic: str, score: float, explain: bool) -> Reason:
-    phrases = model.explain(msg.text, tactic) if explain else []
+def _tag_reason(tactic: str, score: float, phrases: list[str]) -> Reason:
     words = ", ".join(f"'{p}'" for p in phrases) if phrases else "the message as a whole"
     return Reason(tactic, score, f"{tactic.replace('_', ' ')} ({score:.2f}), driven by {words}")

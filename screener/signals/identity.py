@@ -36,7 +36,7 @@ class PersonIndex:
     first: str
     last: str
     nicknames: tuple[str, ...]
-    locals: tuple[tuple[str, str], ...]   # (canonical local part, domain)
+    locals: tuple[tuple[str, str, str, str], ...]   # (local part, domain, skeleton, core)
     own_domains: tuple[str, ...]
     phones: tuple[str, ...]
 
@@ -66,7 +66,7 @@ class IdentityIndex:
                 first=parts[0] if parts else "",
                 last=parts[-1] if len(parts) > 1 else "",
                 nicknames=tuple(fold_name(n) for n in person.nicknames if fold_name(n)),
-                locals=tuple(tuple(e.split("@")) for e in emails),
+                locals=tuple((lp, dom, skeleton(lp), core(lp)) for lp, dom in (e.split("@") for e in emails)),
                 own_domains=tuple({e.split("@")[1] for e in emails} - FREE_MAIL_DOMAINS),
                 phones=tuple(p for p in phones if p.startswith("+")),
             ))
@@ -123,6 +123,7 @@ def lookalike_reasons(msg: Message, index: IdentityIndex, key: str) -> list[Reas
 
 def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
     local, domain = key.split("@")
+    local_skel, local_core = skeleton(local), core(local)
     best: Reason | None = None
 
     def keep(score: float, detail: str) -> None:
@@ -130,18 +131,18 @@ def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
         if best is None or score > best.score:
             best = Reason("lookalike_address", score, detail, person.name)
 
-    for b_local, b_domain in person.locals:
+    for b_local, b_domain, b_skel, b_core in person.locals:
         known = f"{b_local}@{b_domain}"
         plain_local = local.split("+", 1)[0]
         if plain_local == b_local and domain == b_domain:
             keep(0.95, f"address {key} is {known} with a tag added")
         elif local == b_local and len(local) >= 5 and local not in GENERIC_LOCALS:
             keep(0.9, f"same mailbox name as {person.name}'s {known}, at another provider ({domain})")
-        elif len(b_local) >= 4 and (skeleton(local) == skeleton(b_local) or core(local) == core(b_local)):
+        elif len(b_local) >= 4 and (local_skel == b_skel or local_core == b_core):
             what = differing_chars(local, b_local) or "only look-alike characters, digits or separators differ"
             keep(0.9, f"address {key} imitates {person.name}'s {known}: {what}")
         else:
-            dist = edit_distance(skeleton(local), skeleton(b_local), limit=2)
+            dist = edit_distance(local_skel, b_skel, limit=2) if abs(len(local_skel) - len(b_skel)) <= 2 else 3
             if dist == 1 and len(b_local) >= 8:
                 keep(0.8, f"address {key} differs from {person.name}'s {known} by one character")
             elif dist == 1 and len(b_local) >= 5:
@@ -150,7 +151,7 @@ def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
             own_skel, dom_skel = skeleton(own), skeleton(domain)
             if domain != own and (dom_skel == own_skel or edit_distance(domain, own, 1) == 1
                                   or (len(own_skel) >= 6 and own_skel in dom_skel)):
-                similar = edit_distance(skeleton(local), skeleton(b_local), 2) <= 2
+                similar = edit_distance(local_skel, b_skel, 2) <= 2
                 keep(0.95 if similar else 0.6,
                      f"domain {domain} imitates {person.name}'s own domain {own}")
     return best

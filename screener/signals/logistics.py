@@ -27,6 +27,7 @@ KIND_WORDS = {
     "travel": r"passport|flight|holiday|vacation|abroad|visa|ferry|airport|trip to",
 }
 KIND_RES = {k: re.compile(rf"\b(?:{v})", re.IGNORECASE) for k, v in KIND_WORDS.items()}
+ANY_KIND = re.compile("|".join(rf"\b(?:{v})" for v in KIND_WORDS.values()), re.IGNORECASE)
 
 DOCUMENTS = ["permission slip", "consent form", "passport", "birth certificate", "school report", "report card",
              "court order", "court papers", "statement", "prescription", "referral letter", "form", "receipt",
@@ -204,6 +205,8 @@ def extract_facts(text: str, iso_date: str = "") -> list[dict]:
 
 
 def _sentence_facts(sentence: str, sent: date | None) -> list[tuple[str, str]]:
+    if not ANY_KIND.search(sentence):
+        return []
     kinds = [k for k, rx in KIND_RES.items() if rx.search(sentence)]
     if not kinds:
         return []

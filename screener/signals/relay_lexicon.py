@@ -22,11 +22,14 @@ _P = [
     r"\b(?:your (?:mum|mom|dad|mother|father|ex|brother|sister)) (?:asked|wants|misses|loves|is (?:heartbroken|devastated|sorry))",
 ]
 PATTERNS = [re.compile(p, re.IGNORECASE) for p in _P]
+ANY = re.compile("|".join(f"(?:{p})" for p in _P), re.IGNORECASE)
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def relay_phrases(text: str) -> list[str]:
     text = text.translate(_QUOTES)
+    if not ANY.search(text):
+        return []
     return [m.group(0) for p in PATTERNS if (m := p.search(text))]
 
 

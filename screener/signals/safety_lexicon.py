@@ -43,12 +43,15 @@ _P = [
      "threatens property"),
 ]
 PATTERNS = [(re.compile(p, re.IGNORECASE), why) for p, why in _P]
+ANY = re.compile("|".join(f"(?:{p})" for p, _ in _P), re.IGNORECASE)
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def safety_reasons(text: str) -> list[Reason]:
     """Every danger pattern found, each with the matched words as its evidence."""
     text = text.translate(_QUOTES)
+    if not ANY.search(text):
+        return []
     found = []
     for pattern, why in PATTERNS:
         m = pattern.search(text)

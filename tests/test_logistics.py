@@ -1,0 +1,62 @@
+"""Logistics facts: extracted, resolved against the message date, never the sender's sentences."""
+
+import pytest
+
+from screener.signals.logistics import extract_facts, find_amounts, find_dates, find_times
+
+
+def kinds(facts):
+    return {f["kind"]: f["text"] for f in facts}
+
+
+def test_handover_school_and_payment_from_one_message():
+    text = ("Can you drop the kids at Chorlton Water Park this Saturday at 2pm? Also the permission slip is "
+            "due next Friday and I need £42.50 for the vet bill.")
+    facts = kinds(extract_facts(text, "2025-04-14T10:00:00"))   # a Monday
+    assert facts["handover"] == "Sat 19 Apr, 14:00, Chorlton Water Park"
+    assert facts["school"] == "permission slip due Fri 25 Apr"
+    assert facts["payment"] == "£42.50 vet bill requested"
+
+
+@pytest.mark.parametrize("text, sent, expected", [
+    ("see you tomorrow", "2026-03-02T08:00", ["Tue 3 Mar"]),
+    ("this Saturday", "2026-03-02T08:00", ["Sat 7 Mar"]),
+    ("on the 3rd of June", "2026-05-01", ["Wed 3 Jun"]),
+    ("by March 12th", "2026-01-20", ["Thu 12 Mar"]),
+    ("on 14/02", "2026-01-20", ["Sat 14 Feb"]),
+    ("in January", "2026-11-20", []),
+])
+def test_dates_resolved_against_message_date(text, sent, expected):
+    assert find_dates(text, __import__("screener.signals.logistics", fromlist=["x"]).message_date(sent)) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("at 2pm", ["14:00"]), ("5:30 pm", ["17:30"]), ("at 09:15", ["09:15"]),
+                                            ("noon", ["12:00"]), ("half 5", ["17:30"])])
+def test_times(text, expected):
+    assert find_times(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [("£42.50", ["£42.50"]), ("$1,200", ["$1,200"]), ("300 quid", ["£300"]),
+                                            ("50 bucks", ["$50"])])
+def test_amounts(text, expected):
+    assert find_amounts(text) == expected
+
+
+def test_court_and_travel():
+    court = kinds(extract_facts("Hearing is listed for 12 March at 10:00 at Manchester Civil Justice Centre",
+                                "2026-01-20"))
+    assert court["court"] == "hearing, Thu 12 Mar, 10:00, Manchester Civil Justice Centre"
+    travel = kinds(extract_facts("I need Mia's passport back by 3 July for the trip to Spain", "2026-05-01"))
+    assert travel["travel"].startswith("passport due Fri 3 Jul")
+
+
+def test_no_facts_in_feelings():
+    assert extract_facts("I love you so much, please call me. You were my whole world.", "2026-01-01") == []
+
+
+def test_fact_text_is_built_not_copied():
+    text = "honestly you NEVER listen, the kids need picking up from Oakwood Primary friday at 3.15 as usual!!"
+    facts = extract_facts(text, "2026-11-02T08:00")
+    assert facts, facts
+    for fact in facts:
+        assert "NEVER" not in fact["text"] and "listen" not in fact["text"]
