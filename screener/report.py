@@ -12,6 +12,7 @@ import json
 from collections import Counter
 
 from screener.config import Config
+from screener.signals.content import NO_FACTS
 
 STATUS_WORDS = {
     "blocked": "from a blocked person's known address or number",
@@ -66,6 +67,8 @@ def scan_summary(result_lines: list[str], config: Config, stats) -> str:
         for r in held:
             if r["blocked_person"]:
                 for f in r["logistics"]:
+                    if f == NO_FACTS:
+                        continue
                     line = f"{f['kind'].capitalize()}: {f['text']}"
                     if line not in facts:
                         facts.append(line)

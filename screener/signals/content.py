@@ -52,7 +52,8 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         supported = safety_p >= 0.5 * float(thr[col["safety"]]) or bool(tags)
         phrases = safety_reasons(msg.text) if supported else []
         lexicon = bool(phrases)
-        safety = bool(safety_p >= thr[col["safety"]] or lexicon)
+        # Every threat is a possible danger: recall on safety matters more than precision.
+        safety = bool(safety_p >= thr[col["safety"]] or lexicon or "threat" in tags)
         if safety:
             detail = "possible danger to the user or someone else"
             if phrases:
@@ -62,7 +63,7 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         logistics_p = float(row[col["logistics"]])
         # The extractor reads only what the model thinks may be practical (it is the costly part).
         facts = extract_facts(msg.text, msg.date) if logistics_p >= FACTS_FLOOR else []
-        if facts or logistics_p >= max(0.9, float(thr[col["logistics"]])):
+        if facts or logistics_p >= thr[col["logistics"]]:
             facts = facts or [dict(NO_FACTS)]
             reasons.append(Reason("logistics", logistics_p,
                                   "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))

@@ -26,7 +26,11 @@ _P = [
      "says they will find the user"),
     (r"\b(?:kill|hurt|stab|shoot|strangle|beat|batter|smash|burn|break)\s+(?:you|u|ya|him|her|them|your|ur)\b",
      "threatens violence"),
-    (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
+    (r"\b(?:still )?(?:have|got|kept) (?:a |the |your |ur )?(?:spare )?keys? (?:to|for) (?:your|ur|the) (?:house|flat|place|door)|\b(?:still )?(?:have|got) (?:a |the )?(?:spare )?key to (?:yours|urs)\b",
+     "says they still have a key to the user's home"),
+    (r"\bnothing (?:left )?to lose\b|\bnothing to live for\b",
+     "says they have nothing left to lose"),
+    (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:go and|just) die\b|\bnot (?:wanting|want) to be here\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
      "mentions self-harm or suicide"),
     (r"\b(?:send|post|share|show|leak|upload|put|spread|email|forward)\b[^.?!\n]{0,25}\b(?:photos|pics|pictures|videos|vids|nudes|images|screenshots|sex tape|tape)\b[^.?!\n]{0,30}\b(?:to (?:your|ur|everyone|every|all)|online|on (?:facebook|insta|instagram|twitter|tiktok|the internet|social)|everywhere|to the world|at your)"
      r"|\b(?:everyone|your (?:boss|family|mum|mom|dad|work|new (?:man|bloke|guy|girlfriend|boyfriend|fella)))\b[^.?!\n]{0,20}\b(?:will )?(?:see|get|receive)s? (?:those|the|your|ur) (?:photos|pics|pictures|videos|nudes)",
