@@ -41,8 +41,6 @@ _SPACES = re.compile(r"\s+")
 CHAR_NGRAMS = (3, 4, 5)
 _MUL = np.uint64(1000003)
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
-_SHIFT = np.uint64(64 - 18)
-assert 2 ** 18 == CHAR_FEATURES
 
 
 class Featurizer:
@@ -86,7 +84,7 @@ def word_ngrams(prepared: str) -> list[str]:
     return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
-def char_counts(texts: list[str]) -> sp.csr_matrix:
+def char_counts(texts: list[str], sizes: tuple[int, ...] = CHAR_NGRAMS, bits: int = 18) -> sp.csr_matrix:
     """Hashed character 3-5-grams (one entry per occurrence), never spanning two texts."""
     n = len(texts)
     encoded = [t.encode("utf-32-le") for t in texts]
@@ -95,10 +93,11 @@ def char_counts(texts: list[str]) -> sp.csr_matrix:
     doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
     total = len(codes)
     # One column per n-gram size, one row per start position: rows stay in text order.
-    hashes = np.zeros((total, len(CHAR_NGRAMS)), dtype=np.uint64)
-    valid = np.zeros((total, len(CHAR_NGRAMS)), dtype=bool)
+    hashes = np.zeros((total, len(sizes)), dtype=np.uint64)
+    valid = np.zeros((total, len(sizes)), dtype=bool)
+    shift = np.uint64(64 - bits)
     with np.errstate(over="ignore"):
-        for j, size in enumerate(CHAR_NGRAMS):
+        for j, size in enumerate(sizes):
             m = total - size + 1
             if m <= 0:
                 continue
@@ -106,15 +105,15 @@ def char_counts(texts: list[str]) -> sp.csr_matrix:
             for k in range(size):
                 h = h * _MUL + codes[k:k + m]
             h *= _MIX1
-            hashes[:m, j] = h >> _SHIFT  # the top bits mix best
+            hashes[:m, j] = h >> shift  # the top bits mix best
             valid[:m, j] = doc[:m] == doc[size - 1:size - 1 + m]
     keep = valid.ravel()
     cols = hashes.ravel()[keep].astype(np.int32)
-    per_doc = np.bincount(np.repeat(doc, len(CHAR_NGRAMS))[keep], minlength=n)
+    per_doc = np.bincount(np.repeat(doc, len(sizes))[keep], minlength=n)
     indptr = np.concatenate([[0], np.cumsum(per_doc)]).astype(np.int64)
     # A repeated n-gram stays as repeated entries: products and norms treat it
     # consistently in training and screening, and skipping the sort saves a third.
-    return sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, CHAR_FEATURES))
+    return sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, 2 ** bits))
 
 
 def _unit_rows(X: sp.csr_matrix) -> sp.csr_matrix:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from screener.config import Config
 from screener.message import Message
 from screener.model import TacticModel
 from screener.policy import Evidence, decide
 from screener.signals import Reason
-from screener.signals import identity
+from screener.corpus import DEFAULT_DATA_DIR
+from screener.signals import burst, identity, style
 from screener.signals.content import Content, content_signals
 
 
@@ -53,6 +56,7 @@ class ScreenState:
     seen: set[str] = field(default_factory=set)
     suspected: dict[str, str] = field(default_factory=dict)   # sender key -> blocked person
     go_betweens: dict[str, str] = field(default_factory=dict)  # sender key -> person they relayed for
+    recent: list = field(default_factory=list)   # (time, sender key, person, content words) of attributed new senders
 
 
 class Screener:
@@ -62,12 +66,35 @@ class Screener:
         self.index = identity.IdentityIndex.from_config(config)
         self.state = state or ScreenState()
         self.blocked_names = tuple(p.name for p in config.blocked)
+        self.profiles = {}
+        self._style = None
+        if any(p.history for p in config.blocked):
+            self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR))
 
     def screen(self, messages: list[Message]) -> list[Verdict]:
         contents = content_signals(self.model, messages)
-        return [self._one(msg, content) for msg, content in zip(messages, contents)]
+        self._style = self._style_batch(messages)
+        return [self._one(msg, content, i) for i, (msg, content) in enumerate(zip(messages, contents))]
 
-    def _one(self, msg: Message, content: Content) -> Verdict:
+    def _style_batch(self, messages: list[Message]):
+        """Style vectors of the batch, and per profile the similarities of other correspondents' messages."""
+        if not self.profiles or not messages:
+            return None
+        vectors = style._vectors([m.text for m in messages])
+        keys = [identity.sender_key(m, self.index.region) for m in messages]
+        others = np.array([k not in self.index.blocked_addr for k in keys])
+        sims = {name: style.similarities(p, vectors) for name, p in self.profiles.items()}
+        return vectors, keys, others, sims
+
+    def _style_reasons(self, msg: Message, i: int) -> list[Reason]:
+        if self._style is None:
+            return []
+        vectors, keys, others, sims = self._style
+        mask = others & (np.array(keys) != keys[i])
+        return [r for name, p in self.profiles.items()
+                for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask])]
+
+    def _one(self, msg: Message, content: Content, i: int) -> Verdict:
         region = self.index.region
         key = identity.sender_key(msg, region)
         reasons: list[Reason] = identity.exact_match(msg, self.index, key)
@@ -76,6 +103,11 @@ class Screener:
             reasons += identity.lookalike_reasons(msg, self.index, key)
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
+            reasons += self._style_reasons(msg, i)
+            pretext = style.pretext_reason(msg)
+            if pretext:
+                reasons.append(pretext)
+            reasons += burst.burst_reasons(msg, key, self.state.recent)
 
         tactic_scores, tags, safety = content.tactic_scores, content.tags, content.safety
         facts, content_reasons = content.logistics, content.reasons
@@ -99,6 +131,8 @@ class Screener:
             self.state.suspected.setdefault(key, decision.blocked_person)
         if decision.sender_status == "intermediary" and decision.blocked_person and key:
             self.state.go_betweens.setdefault(key, decision.blocked_person)
+        if decision.sender_status in ("suspected_alias", "intermediary") and decision.blocked_person:
+            burst.remember(self.state.recent, msg, key, decision.blocked_person)
         if decision.sender_status in ("blocked", "suspected_alias") and decision.blocked_person:
             for addr in identity.announced_addresses(msg, self.index.region):
                 self.index.add_alias(addr, decision.blocked_person)

@@ -209,27 +209,46 @@ _NEW_CONTACT = re.compile(
 
 
 def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
-    """Signing with a blocked person's name or nickname, or announcing a new number."""
+    """Signing with a blocked person's name or nickname, or announcing a new number.
+
+    A first name alone is common ("Jordan" from a colleague called Jordan Ellis):
+    it is weak evidence, and weaker still when the display name gives another surname.
+    """
     text = msg.body
     reasons = []
-    tail = "\n".join(text.strip().splitlines()[-3:])[-120:]
-    head = text.strip()[:160]
+    tail = fold_name_keep_lines("\n".join(text.strip().splitlines()[-3:])[-120:])
+    head = fold_name_keep_lines(text.strip()[:160])
     announce = _NEW_CONTACT.search(text)
+    display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
     for person in index.people:
-        names = [n for n in (person.first, *person.nicknames, fold_name(person.name)) if len(n) >= 2]
-        if not names:
+        full = fold_name(person.name)
+        strong = [n for n in (full, *person.nicknames) if len(n) >= 2 and n != person.first]
+        weak = [person.first] if len(person.first) >= 2 and person.first not in index.user_names else []
+        best = None
+        for names, base in ((strong, 0.85), (weak, 0.4)):
+            if not names:
+                continue
+            alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+            signs = re.search(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|yours),?\s*)"
+                              rf"(?:{alt})\b[\s.!x]*$", tail)
+            intro = re.search(rf"\b(?:it'?s|its|this is|im|i'?m|i am)\s+(?:{alt})\b", head)
+            if signs or intro:
+                best = (base, signs, intro)
+                break
+        if best is None:
             continue
-        alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-        signs = re.search(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|yours),?\s*)"
-                          rf"(?:{alt})\b[\s.!x]*$", fold_name_keep_lines(tail))
-        intro = re.search(rf"\b(?:it'?s|its|this is|im|i'm|i am)\s+(?:{alt})\b", fold_name_keep_lines(head))
-        if signs or intro:
-            how = "signs the message" if signs else "introduces themselves"
-            said = (signs or intro).group(0).strip(" -,.!\n")
-            score = 0.9 if announce or signs else 0.8
-            reasons.append(Reason("self_identification", score,
-                                  f"{how} as '{said}', "
-                                  f"a name {person.name} uses", person.name))
+        score, signs, intro = best
+        if announce:
+            score = min(0.95, score + 0.4)
+        other_surname = person.last and len(display) >= 2 and person.last not in display
+        if other_surname:
+            score *= 0.3
+        how = "signs the message" if signs else "introduces themselves"
+        said = (signs or intro).group(0).strip(" -,.!\n")
+        detail = f"{how} as '{said}', a name {person.name} uses"
+        if score < 0.5:
+            detail += " (weak: a common first name" + (", and the display name gives another surname" if other_surname else "") + ")"
+        reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
     if announce and not reasons:
         reasons.append(Reason("new_contact_announced", 0.5,
                               f"announces a new number or account ('{announce.group(0)}')", None))

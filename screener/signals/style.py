@@ -1,0 +1,244 @@
+"""Writing style and shared history: is this new sender the blocked person?
+
+A profile per blocked person is built at run time from their `history` file
+(never saved into models/). Three kinds of evidence, each readable by a friend:
+
+- character style: case-kept character 1-4-grams of the message against the
+  person's past messages, calibrated against ordinary messages from other
+  people ("closer to Jordan's writing than 97% of other people's messages");
+- style markers: words and habits frequent in their history and rare
+  elsewhere ("writes 'definately', 'lol', '..'"), and their sign-offs;
+- shared history: private names (children, pets, places, in-jokes) from their
+  history, mentioned in a personal way, not by a school or a vet.
+
+Short messages carry little style; the score says so rather than guess.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from screener.features import char_counts
+from screener.message import Message, read_jsonl
+from screener.signals import Reason
+
+BITS = 14
+SIZES = (1, 2, 3, 4)
+STYLE_CAP = 0.6            # style alone never crosses the policy's threshold
+MIN_HISTORY = 5
+_WORD = re.compile(r"[a-z']+|\.\.+|!!+|\?\?+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_INSTITUTIONAL = re.compile(
+    r"\b(?:reminder|appointment|booking|booked|vaccin\w*|booster|practice|surgery|clinic|pupil|parents and carers|"
+    r"dear parent|dear customer|unsubscribe|invoice|order (?:no|number)|reception|patient|our records|no-?reply)\b",
+    re.IGNORECASE)
+_PERSONAL = re.compile(r"\b(?:remember|miss|our|we|us|love|babe|darling|x+)\b", re.IGNORECASE)
+COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
+                "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
+                "february", "march", "april", "may", "june", "july", "august", "september", "october",
+                "november", "december", "christmas", "easter", "regards", "dear", "happy", "and", "but", "well",
+                "yes", "not", "what", "why", "how", "when", "where", "who", "can", "could", "would", "will", "have",
+                "are", "was", "you", "your", "its", "it's", "his", "her", "they", "there", "then", "also", "best"}
+
+
+_CAPITALISED = re.compile(r"\b([A-Z])([a-z]+)\b")
+
+
+def _mask(text: str) -> str:
+    """Names carry topic, not style: 'Maisie' -> 'Xxxxxx' keeps only the habit of capitals."""
+    return _CAPITALISED.sub(lambda m: "X" + "x" * len(m.group(2)), " ".join(text.split()))
+
+
+def _vectors(texts: list[str]) -> "np.ndarray":
+    X = char_counts([" " + _mask(t) + " " for t in texts], sizes=SIZES, bits=BITS)
+    X.sum_duplicates()
+    X.data = np.log1p(X.data)
+    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return (X.multiply(1.0 / norms.reshape(-1, 1))).tocsr()
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    if not lines:
+        return ""
+    last = lines[-1]
+    return " ".join(last.lower().split()) if len(last) <= 30 else ""
+
+
+class Background:
+    """Ordinary messages from many other people, the yardstick for 'anyone else'."""
+
+    def __init__(self, texts: list[str]):
+        self.texts = texts
+        self.vectors = _vectors(texts) if texts else None
+        n = max(1, len(texts))
+        counts = Counter(w for t in texts for w in _words(t))
+        self.doc_freq = {w: c / n for w, c in counts.items()}
+        self.name_freq = Counter(w.lower() for t in texts for w in set(_NAME.findall(t)))
+        self.n = n
+
+    @classmethod
+    def bundled(cls, data_dir: Path, limit: int = 1500) -> "Background":
+        """Ordinary, tactic-free messages from the project's own data (many writers, many voices)."""
+        texts: list[str] = []
+        for path in sorted((data_dir / "corpus").glob("train_*.jsonl")):
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                obj = json.loads(line)
+                if not obj.get("tactics") and obj.get("relation") not in ("ex_partner", "co_parent", "parent"):
+                    texts.append(obj["body"])
+        step = max(1, len(texts) // limit)
+        return cls(texts[::step][:limit])
+
+
+@dataclass
+class StyleProfile:
+    person: str
+    centroid: np.ndarray
+    background_mean: float
+    background_std: float
+    background_sims: np.ndarray
+    genuine_mean: float
+    markers: dict[str, float] = field(default_factory=dict)
+    signoffs: set[str] = field(default_factory=set)
+    names: dict[str, str] = field(default_factory=dict)   # lower -> as written
+    n_messages: int = 0
+
+    @classmethod
+    def build(cls, person: str, history: list[str], background: Background,
+              exclude_names: set[str] = frozenset()) -> "StyleProfile | None":
+        history = [h for h in history if h.strip()]
+        if len(history) < MIN_HISTORY or background.vectors is None:
+            return None
+        H = _vectors(history)
+        centroid = np.asarray(H.mean(axis=0)).ravel()
+        centroid /= np.linalg.norm(centroid) or 1.0
+        # leave-one-out similarity of their own messages: what "typical of them" looks like
+        total = np.asarray(H.sum(axis=0)).ravel()
+        genuine = []
+        for i in range(H.shape[0]):
+            row = H[i]
+            rest = total.copy()
+            rest[row.indices] -= row.data
+            genuine.append(float(np.dot(row.data, rest[row.indices])) / (np.linalg.norm(rest) or 1.0))
+        bg = np.asarray(background.vectors @ centroid).ravel()
+        n = len(history)
+        counts = Counter(w for h in history for w in _words(h))
+        # Names (anything they ever capitalised, their own and the user's) are topic, not style.
+        capitalised = {w.lower() for h in history for w in _NAME.findall(h)} | set(exclude_names)
+        markers = {}
+        for word, c in counts.items():
+            share = c / n
+            if c >= 2 and share >= 0.06 and word not in capitalised:
+                ratio = share / (background.doc_freq.get(word, 0.0) + 1.0 / background.n)
+                if ratio >= 6:
+                    markers[word] = ratio
+        top = dict(sorted(markers.items(), key=lambda kv: -kv[1])[:20])
+        signoffs = {s for s, c in Counter(_last_line(h) for h in history).items() if s and c >= 2}
+        names: dict[str, str] = {}
+        name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
+        for name, c in name_counts.items():
+            low = name.lower()
+            if low in COMMON_NAMES or low in exclude_names:
+                continue
+            if background.name_freq.get(low, 0) <= 1 and c >= 2:
+                names[low] = name
+        return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
+                   float(np.mean(genuine)), top, signoffs, names, n)
+
+
+def similarities(profile: StyleProfile, vectors) -> np.ndarray:
+    return np.asarray(vectors @ profile.centroid).ravel()
+
+
+def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None) -> list[Reason]:
+    """Evidence that `text` was written by the profile's person (may be empty).
+
+    `others`: similarities of the user's other correspondents' messages (this
+    batch) to the profile, added to the bundled yardstick of other people.
+    """
+    reasons: list[Reason] = []
+    sim = float(np.dot(vector.data, profile.centroid[vector.indices]))
+    yardstick = profile.background_sims if others is None or not len(others) else \
+        np.sort(np.concatenate([profile.background_sims, others]))
+    beaten = float(np.searchsorted(yardstick, sim)) / max(1, len(yardstick))
+    span = max(1e-6, profile.genuine_mean - profile.background_mean)
+    closeness = max(0.0, min(1.0, (sim - profile.background_mean) / span))
+    words = _words(text)
+    matched = [m for m in profile.markers if m in words]
+    signoff = _last_line(text) in profile.signoffs
+    reliability = min(1.0, len(text.strip()) / 160)
+    char_part = closeness if beaten >= 0.95 else 0.0
+    marker_part = min(1.0, len(matched) / 4)
+    score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + (0.5 if signoff else 0.0))
+    if not (matched or signoff):
+        score = min(score, 0.2)   # character style alone is a hint: two independent cues make evidence
+    if score >= 0.1:
+        bits = []
+        if matched:
+            bits.append("writes " + ", ".join(f"'{m}'" for m in matched[:4]) + f" like {profile.person}")
+        if signoff:
+            bits.append(f"signs off '{_last_line(text)}' as {profile.person} did in past messages")
+        bits.append(f"{len(matched)} of {len(profile.markers)} style markers match")
+        bits.append(f"character style closer to {profile.person}'s past messages than {100 * beaten:.0f}% of "
+                    "other people's messages")
+        if reliability < 1.0:
+            bits.append("short message: little style to go on")
+        reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
+    mentioned = [profile.names[w] for w in profile.names if re.search(rf"\b{re.escape(w)}\b", text.lower())]
+    if mentioned and not _INSTITUTIONAL.search(text):
+        personal = bool(_PERSONAL.search(text))
+        score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
+        reasons.append(Reason("shared_history", round(score, 3),
+                              "mentions " + ", ".join(f"'{m}'" for m in mentioned[:3]) +
+                              f" from {profile.person}'s past messages, names rarely seen elsewhere", profile.person))
+    return reasons
+
+
+def load_profiles(config, background: Background) -> dict[str, StyleProfile]:
+    from screener.normalize import fold_name
+
+    profiles = {}
+    exclude = set(fold_name(config.user.name).split())
+    for person in config.blocked:
+        if person.history is None:
+            continue
+        history = [m.body for m in read_jsonl(person.history)]
+        own = set(fold_name(person.name).split()) | {fold_name(n) for n in person.nicknames}
+        profile = StyleProfile.build(person.name, history, background, exclude | own)
+        if profile is not None:
+            profiles[person.name] = profile
+    return profiles
+
+
+# Pretexts: a stranger introduces themselves, then turns to the relationship --------
+
+_INTRO = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[A-Z][a-z]+\b[^.!?\n]{0,40}\b(?:from|at|with)\b"
+                    r"|\bwe met (?:at|in|on|through)\b|\bi'?m a (?:friend|colleague|neighbou?r) of\b"
+                    r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b", re.IGNORECASE)
+_TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
+                   r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
+                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b", re.IGNORECASE)
+
+
+def pretext_reason(msg: Message) -> Reason | None:
+    intro = _INTRO.search(msg.body)
+    if not intro:
+        return None
+    turn = _TURN.search(msg.body, intro.end())
+    if not turn:
+        return None
+    return Reason("pretext", 0.6, f"a stranger introduces themselves ('{intro.group(0).strip()}') and then turns to "
+                                  f"the relationship ('{turn.group(0)}')")
