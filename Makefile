@@ -28,6 +28,8 @@ evaluate: setup
 
 bench: setup
 	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/personas.py
+	$(BIN)/python bench/model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -15,6 +15,7 @@ from screener.labels import TACTICS
 from screener.signals import Reason
 
 THRESHOLD = 1.0
+CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the person
 
 WEIGHTS: dict[str, float] = {
     "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
@@ -82,6 +83,15 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
         if relays or again:
             why = Reason("policy", 1.0, "relays or pleads for " + (person or "the blocked person")
                          + f" ({mention.detail})" + ("; relayed for them before" if again and not relays else ""))
+            return Decision("quarantine", alert, "intermediary", person, why)
+
+    # A confident relay with no name or role ("he's heartbroken, you should call him"):
+    # still a go-between, for the only blocked person there is.
+    if "relay" in ev.tags and ev.tactic_scores.get("relay", 0.0) >= CONFIDENT_RELAY and "self_identification" not in signals:
+        person = best if best is not None and totals[best] > 0 else single
+        if person is not None:
+            why = Reason("policy", ev.tactic_scores["relay"], f"pleads or relays for someone, and {person} is the "
+                         "only blocked person it can be")
             return Decision("quarantine", alert, "intermediary", person, why)
 
     if best is not None and totals[best] >= THRESHOLD:

@@ -44,7 +44,8 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=True), "quarantine", "intermediary", A, False),
     (ev(tags=("guilt_tripping",)), "quarantine", "suspected_alias", A, False),
     (ev(tags=("guilt_tripping",), seen=True), "deliver", "known", None, False),
-    (ev(tags=("relay",)), "deliver", "unknown", None, False),
+    (ev(tags=("relay",)), "quarantine", "intermediary", A, False),
+    (ev(tags=("relay",), score=0.5), "deliver", "unknown", None, False),
     (ev(seen=True, suspected=A), "quarantine", "suspected_alias", A, False),
     (ev(safety=True), "deliver", "unknown", None, True),
 ])
