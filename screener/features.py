@@ -55,6 +55,7 @@ class Featurizer:
         from sklearn.feature_extraction import FeatureHasher
 
         self.hasher = FeatureHasher(n_features=WORD_FEATURES, input_type="string", alternate_sign=False)
+        self._index_cache: dict[str, int] = {}
 
     def blocks(self, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(word counts, character counts), each with sublinear term frequency."""
@@ -73,10 +74,15 @@ class Featurizer:
         return word_ngrams(prepare(text))
 
     def word_indices(self, grams: list[str]) -> np.ndarray:
-        if not grams:
-            return np.zeros(0, dtype=np.int64)
-        X = self.hasher.transform([[g] for g in grams])
-        return X.indices.astype(np.int64)
+        """Column of each word n-gram (the same murmur3 hash the hasher uses), cached."""
+        cache = self._index_cache
+        missing = [g for g in grams if g not in cache]
+        if missing:
+            if len(cache) > 500_000:
+                cache.clear()
+            X = self.hasher.transform([[g] for g in missing])
+            cache.update(zip(missing, X.indices.tolist()))
+        return np.fromiter((cache[g] for g in grams), dtype=np.int64, count=len(grams))
 
 
 def word_ngrams(prepared: str) -> list[str]:

@@ -107,7 +107,8 @@ class Screener:
             pretext = style.pretext_reason(msg)
             if pretext:
                 reasons.append(pretext)
-            reasons += burst.burst_reasons(msg, key, self.state.recent)
+            if key not in self.state.seen:   # bursts are about new senders
+                reasons += burst.burst_reasons(msg, key, self.state.recent)
 
         tactic_scores, tags, safety = content.tactic_scores, content.tags, content.safety
         facts, content_reasons = content.logistics, content.reasons

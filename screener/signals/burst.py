@@ -15,7 +15,7 @@ from screener.signals import Reason
 
 WINDOW = timedelta(hours=48)
 MIN_OVERLAP = 0.12
-KEEP = 200
+KEEP = 50
 _WORD = re.compile(r"[a-z]{4,}")
 _STOP = {"that", "this", "with", "have", "just", "your", "what", "when", "will", "from", "they", "them", "were",
          "been", "dont", "know", "like", "want", "would", "could", "there", "their", "about", "please", "really"}

@@ -39,8 +39,9 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         row = scores.probs[i]
         tactic_scores = {t: round(float(row[col[t]]), 4) for t in TACTICS}
         tags = [t for t in TACTICS if bool(row[col[t]] >= thr[col[t]])]
-        relay_hint = relay_reason(msg.text)
-        if relay_hint and "relay" not in tags and tactic_scores["relay"] >= 0.5 * thr[col["relay"]]:
+        # Go-between phrases only count with some model support, so read them only then.
+        relay_hint = relay_reason(msg.text) if tactic_scores["relay"] >= 0.5 * thr[col["relay"]] else None
+        if relay_hint and "relay" not in tags:
             tags = sorted(tags + ["relay"], key=TACTICS.index)
         phrases = model.explain(msg.text, tags, row=scores.features[i]) if explain and tags else {}
         reasons = [_tag_reason(t, tactic_scores[t], phrases.get(t, [])) for t in tags]

@@ -221,17 +221,9 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     announce = _NEW_CONTACT.search(text)
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
     for person in index.people:
-        full = fold_name(person.name)
-        strong = [n for n in (full, *person.nicknames) if len(n) >= 2 and n != person.first]
-        weak = [person.first] if len(person.first) >= 2 and person.first not in index.user_names else []
         best = None
-        for names, base in ((strong, 0.85), (weak, 0.4)):
-            if not names:
-                continue
-            alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-            signs = re.search(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|yours),?\s*)"
-                              rf"(?:{alt})\b[\s.!x]*$", tail)
-            intro = re.search(rf"\b(?:it'?s|its|this is|im|i'?m|i am)\s+(?:{alt})\b", head)
+        for signs_re, intro_re, base in _name_patterns(person, index):
+            signs, intro = signs_re.search(tail), intro_re.search(head)
             if signs or intro:
                 best = (base, signs, intro)
                 break
@@ -253,6 +245,27 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         reasons.append(Reason("new_contact_announced", 0.5,
                               f"announces a new number or account ('{announce.group(0)}')", None))
     return reasons
+
+
+_PATTERN_CACHE: dict = {}
+
+
+def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
+    """Compiled sign-off and introduction patterns: (signs, intro, score) strongest first."""
+    key = (person.name, person.nicknames, frozenset(index.user_names))
+    if key not in _PATTERN_CACHE:
+        full = fold_name(person.name)
+        strong = [n for n in (full, *person.nicknames) if len(n) >= 2 and n != person.first]
+        weak = [person.first] if len(person.first) >= 2 and person.first not in index.user_names else []
+        out = []
+        for names, base in ((strong, 0.85), (weak, 0.4)):
+            if names:
+                alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+                out.append((re.compile(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|"
+                                       rf"yours),?\s*)(?:{alt})\b[\s.!x]*$"),
+                            re.compile(rf"\b(?:it'?s|its|this is|im|i'?m|i am)\s+(?:{alt})\b"), base))
+        _PATTERN_CACHE[key] = out
+    return _PATTERN_CACHE[key]
 
 
 def fold_name_keep_lines(text: str) -> str:
