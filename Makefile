@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/screener demo --config data/demo/config.toml --input data/demo/messages.jsonl
+	$(BIN)/screener scan --config data/demo/config.toml --input data/demo/messages.jsonl
 
 test: setup
 	$(BIN)/python -m pytest

@@ -41,3 +41,13 @@ def test_demo_decisions_mostly_match_expectations():
             assert got[mid]["action"] == exp["action"], mid
     agree = sum(got[m]["action"] == e["action"] for m, e in expected.items())
     assert agree / len(expected) >= 0.85
+
+
+def test_make_demo_runs_the_scan():
+    """`make demo` is one of the two README commands: it must call a command that exists."""
+    import subprocess
+
+    proc = subprocess.run(["make", "-n", "demo"], capture_output=True, text=True, cwd=DEMO.parent.parent)
+    line = [x for x in proc.stdout.splitlines() if "screener " in x][-1]
+    args = line.split("screener ", 1)[1].split()
+    assert run_cli(*args).returncode == 0
