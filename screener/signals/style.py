@@ -73,6 +73,8 @@ def _last_line(text: str) -> str:
     if not lines:
         return ""
     last = lines[-1]
+    if len(last) > 30:   # a one-line text: the sign-off is what follows the last sentence
+        last = re.split(r"[.!?]\s+", last)[-1]
     return " ".join(last.lower().split()) if len(last) <= 30 else ""
 
 
