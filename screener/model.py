@@ -35,19 +35,12 @@ def sha256_file(path: Path) -> str:
 
 @dataclass
 class Scores:
-    """Per-message probabilities for every model label, and the tags over threshold."""
+    """Per-message probabilities for every model label, with the thresholds that make tags."""
 
     probs: np.ndarray        # (n_messages, n_labels)
     labels: tuple[str, ...]
     thresholds: np.ndarray
     features: object = None  # the word TF-IDF rows, kept for explanations
-
-    def column(self, label: str) -> np.ndarray:
-        return self.probs[:, self.labels.index(label)]
-
-    def tagged(self, i: int, label: str) -> bool:
-        j = self.labels.index(label)
-        return bool(self.probs[i, j] >= self.thresholds[j])
 
 
 class TacticModel:

@@ -73,30 +73,30 @@ class Screener:
 
     def screen(self, messages: list[Message]) -> list[Verdict]:
         contents = content_signals(self.model, messages)
-        self._style = self._style_batch(messages)
-        return [self._one(msg, content, i) for i, (msg, content) in enumerate(zip(messages, contents))]
+        keys = [identity.sender_key(m, self.index.region) for m in messages]
+        self._style = self._style_batch(messages, keys)
+        return [self._one(msg, content, key, i)
+                for i, (msg, content, key) in enumerate(zip(messages, contents, keys))]
 
-    def _style_batch(self, messages: list[Message]):
+    def _style_batch(self, messages: list[Message], keys: list[str]):
         """Style vectors of the batch, and per profile the similarities of other correspondents' messages."""
         if not self.profiles or not messages:
             return None
         vectors = style._vectors([m.text for m in messages])
-        keys = [identity.sender_key(m, self.index.region) for m in messages]
+        key_array = np.array(keys)
         others = np.array([k not in self.index.blocked_addr for k in keys])
         sims = {name: style.similarities(p, vectors) for name, p in self.profiles.items()}
-        return vectors, keys, others, sims
+        return vectors, key_array, others, sims
 
     def _style_reasons(self, msg: Message, i: int) -> list[Reason]:
         if self._style is None:
             return []
         vectors, keys, others, sims = self._style
-        mask = others & (np.array(keys) != keys[i])
+        mask = others & (keys != keys[i])
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask])]
 
-    def _one(self, msg: Message, content: Content, i: int) -> Verdict:
-        region = self.index.region
-        key = identity.sender_key(msg, region)
+    def _one(self, msg: Message, content: Content, key: str, i: int) -> Verdict:
         reasons: list[Reason] = identity.exact_match(msg, self.index, key)
         forced = bool(reasons)
         if not forced:
