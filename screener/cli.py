@@ -13,6 +13,12 @@ from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_RECORDS, EXIT_MODEL = 0, 1, 2, 3, 4
 
+# Modules that add their own commands: each has `register(subparsers)`.
+# Keep one per line, in the order they appear in `screener --help`.
+COMMAND_MODULES = (
+    "screener.cli_store",
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -28,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "line, in the same order, to --output or standard output. Exit 0 when every "
                                    "line was screened, 3 when some lines were bad (they get error records), "
                                    "2 on a bad config.")
-    _config_arg(p)
+    config_arg(p)
     p.add_argument("--input", required=True, metavar="MESSAGES.jsonl", help="input records, one JSON object a line ('-' for standard input)")
     p.add_argument("--output", metavar="RESULTS.jsonl", help="where to write results (default: standard output)")
     p.add_argument("--model", metavar="DIR", help=argparse.SUPPRESS)
@@ -37,13 +43,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("scan", help="Screen a JSONL file and print a content-free summary (what `make demo` runs).",
                        description="Screen messages like `classify`, then print only counts, tactics, safety "
                                    "alerts and neutral logistics facts: never any message text.")
-    _config_arg(p)
+    config_arg(p)
     p.add_argument("--input", required=True, metavar="MESSAGES.jsonl", help="input records, one JSON object a line")
     p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("check-config", help="Check a config file and say what it configures.",
                        description="Parse and check a config file; exit 2 with a one-line error if it is invalid.")
-    _config_arg(p)
+    config_arg(p)
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("train", help="Train the tactic model from data/corpus into models/tactics.",
@@ -63,10 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", metavar="DIR", default=None, help="the model folder (default: models/tactics)")
     p.add_argument("--no-write", action="store_true", help="print only; leave the model's metadata as it is")
     p.set_defaults(func=cmd_evaluate)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 
-def _config_arg(p: argparse.ArgumentParser) -> None:
+def config_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", required=True, metavar="CONFIG.toml", help="the config file (see docs/config.md)")
 
 
@@ -83,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     except ModelError as exc:
         print(f"screener: model error: {exc}", file=sys.stderr)
         return EXIT_MODEL
-    except (RecordError, ScreenerError) as exc:
+    except (RecordError, ScreenerError, OSError) as exc:
         print(f"screener: {exc}", file=sys.stderr)
         return EXIT_FAIL
     except KeyboardInterrupt:

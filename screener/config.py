@@ -20,9 +20,13 @@ from screener.normalize import InvalidAddress, normalize_email, normalize_phone,
 MODES = ("no_contact", "co_parenting")
 
 
-def setting(default: Any, help: str, kind: str = "str", required: bool = False):
-    """Declare one setting: its default, its help text and how to check it."""
-    meta = {"help": help, "kind": kind, "required": required}
+def setting(default: Any, help: str, kind: str = "str", required: bool = False, choices: tuple = ()):
+    """Declare one setting: its default, its help text and how to check it.
+
+    Kinds: str, bool, int, mode, region, file (must exist), path (need not exist),
+    choice (one of `choices`), strs, emails, phones.
+    """
+    meta = {"help": help, "kind": kind, "required": required, "choices": tuple(choices)}
     if isinstance(default, (list, tuple)):
         return field(default=tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -60,12 +64,90 @@ class TrustedSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    path: Path = setting(Path("screener-data/screener.db"),
+                         "The SQLite store (created 0600 in a 0700 folder). Relative to the config file.", "path")
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    name: str = setting("", "A short name for this account (used in logs, status and the store).", "str", required=True)
+    host: str = setting("", "IMAP server host name.", "str", required=True)
+    port: int = setting(993, "IMAP server port.", "int")
+    tls: str = setting("ssl", "`ssl` (implicit TLS, port 993), `starttls`, or `none` (loopback test servers only).",
+                       "choice", choices=("ssl", "starttls", "none"))
+    username: str = setting("", "Login name.", "str", required=True)
+    password_env: str = setting("", "Name of the environment variable holding the password.", "str")
+    password_command: str = setting("", "A command whose first output line is the password (e.g. `pass show mail`).", "str")
+    folders: tuple[str, ...] = setting(("INBOX",), "Folders to watch and screen.", "strs")
+    inbox: str = setting("INBOX", "Where clean and released messages go.", "str")
+    quarantine_folder: str = setting("Screener/Quarantine", "Where held messages are moved (created if missing).", "str")
+    staging_folder: str = setting("", "Fail-closed mode: server rules deliver here; clean mail is moved to `inbox`.", "str")
+    since: str = setting("", "Backfill only messages on or after this date (YYYY-MM-DD); empty: all.", "str")
+    idle_seconds: int = setting(540, "Renew IDLE after this many seconds (at most 600).", "int")
+    poll_seconds: int = setting(60, "Poll interval when the server lacks IDLE.", "int")
+    timeout_seconds: int = setting(30, "Network timeout for one IMAP command.", "int")
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    listen: str = setting("127.0.0.1", "Address the SMS webhook receiver binds to. Exposing it is your choice.", "str")
+    port: int = setting(8025, "Port of the SMS webhook receiver.", "int")
+    gateway_secret_env: str = setting("", "Environment variable with the SMS Gateway for Android signing key.", "str")
+    twilio_token_env: str = setting("", "Environment variable with the Twilio auth token.", "str")
+    public_url: str = setting("", "The URL Twilio posts to, exactly as configured there (signatures cover it).", "str")
+    generic_secret_env: str = setting("", "Environment variable with the shared secret of the generic JSON webhook.", "str")
+    generic_fields: tuple[str, ...] = setting(
+        ("id=id", "sender=from", "body=text", "date=date"),
+        "Generic JSON webhook field map, `record_field=json.path` pairs.", "strs")
+    max_age_seconds: int = setting(300, "Reject webhooks whose timestamp is older or newer than this.", "int")
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    smtp_host: str = setting("", "SMTP server for alert emails (empty: no email alerts).", "str")
+    smtp_port: int = setting(587, "SMTP port.", "int")
+    smtp_tls: str = setting("starttls", "`starttls`, `ssl` or `none` (loopback only).", "choice",
+                            choices=("starttls", "ssl", "none"))
+    smtp_username: str = setting("", "SMTP login (empty: no login).", "str")
+    smtp_password_env: str = setting("", "Environment variable holding the SMTP password.", "str")
+    smtp_password_command: str = setting("", "Command printing the SMTP password.", "str")
+    sender: str = setting("", "From address of alert emails.", "str")
+    friend_emails: tuple[str, ...] = setting((), "Where alert emails go (the trusted friend).", "emails")
+    webhook_url: str = setting("", "Webhook for alerts, e.g. a self-hosted ntfy topic (empty: none).", "str")
+    include_text: bool = setting(False, "Include the message text in alerts (the friend asked for it).", "bool")
+    group_seconds: int = setting(600, "Alerts within this many seconds are grouped into one.", "int")
+    page_url: str = setting("http://127.0.0.1:8030", "Base URL of the friend's page, for links in alerts.", "str")
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    every: str = setting("7d", "How often the summary is delivered (e.g. 1d, 7d); empty: never.", "str")
+    mailbox: str = setting("", "Name of the [[imap]] account to append the summary to (empty: none).", "str")
+    file: Path | None = setting(None, "Also write the summary to this file.", "path")
+    format: str = setting("text", "`text` or `html`.", "choice", choices=("text", "html"))
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    listen: str = setting("127.0.0.1", "Address the friend's page binds to. Exposing it is your choice.", "str")
+    port: int = setting(8030, "Port of the friend's page.", "int")
+    secure_cookies: bool = setting(False, "Mark session cookies Secure (set true behind an HTTPS proxy).", "bool")
+
+
+@dataclass(frozen=True)
 class Config:
     file: Path
     user: UserSettings
     policy: PolicySettings
     blocked: tuple[PersonSettings, ...]
     trusted: tuple[TrustedSettings, ...]
+    store: StoreSettings = StoreSettings()
+    imap: tuple[ImapSettings, ...] = ()
+    sms: SmsSettings = SmsSettings()
+    alerts: AlertSettings = AlertSettings()
+    summary: SummarySettings = SummarySettings()
+    web: WebSettings = WebSettings()
 
     @property
     def base_dir(self) -> Path:
@@ -78,6 +160,12 @@ SECTIONS: dict[str, tuple[type, bool]] = {
     "policy": (PolicySettings, False),
     "blocked": (PersonSettings, True),
     "trusted": (TrustedSettings, True),
+    "store": (StoreSettings, False),
+    "imap": (ImapSettings, True),
+    "sms": (SmsSettings, False),
+    "alerts": (AlertSettings, False),
+    "summary": (SummarySettings, False),
+    "web": (WebSettings, False),
 }
 
 
@@ -124,7 +212,36 @@ def parse_config(doc: dict, path: Path) -> Config:
                     for i, t in enumerate(_array(ctx, doc, "blocked")))
     trusted = tuple(_parse_table(ctx, TrustedSettings, t, f"trusted[{i}]")
                     for i, t in enumerate(_array(ctx, doc, "trusted")))
-    return Config(file=path, user=user, policy=policy, blocked=blocked, trusted=trusted)
+    extra = {}
+    for name, (cls, many) in SECTIONS.items():
+        if name in ("user", "policy", "blocked", "trusted"):
+            continue
+        if many:
+            extra[name] = tuple(_parse_table(ctx, cls, t, f"{name}[{i}]")
+                                for i, t in enumerate(_array(ctx, doc, name)))
+        else:
+            extra[name] = _parse_table(ctx, cls, _table(ctx, doc, name), name)
+    _check_imap(ctx, extra["imap"])
+    store = extra["store"]
+    if not store.path.is_absolute():
+        extra["store"] = StoreSettings(path=(ctx.base / store.path).resolve())
+    return Config(file=path, user=user, policy=policy, blocked=blocked, trusted=trusted, **extra)
+
+
+def _check_imap(ctx: "_Context", accounts) -> None:
+    names = set()
+    for i, acc in enumerate(accounts):
+        where = f"imap[{i}]"
+        if acc.name in names:
+            raise ConfigError(ctx.file, f"{where}.name", f"{acc.name!r} is used by two accounts")
+        names.add(acc.name)
+        if not acc.password_env and not acc.password_command:
+            raise ConfigError(ctx.file, f"{where}.password_env",
+                              "give password_env or password_command (passwords are never written in the file)")
+        if not 0 < acc.idle_seconds <= 600:
+            raise ConfigError(ctx.file, f"{where}.idle_seconds", "must be between 1 and 600")
+        if acc.quarantine_folder in acc.folders:
+            raise ConfigError(ctx.file, f"{where}.quarantine_folder", "must not be one of the watched folders")
 
 
 @dataclass
@@ -151,6 +268,9 @@ def _array(ctx: _Context, doc: dict, name: str) -> list:
 def _parse_table(ctx: _Context, cls: type, table: dict, where: str):
     fields = {f.name: f for f in dataclasses.fields(cls)}
     for key in table:
+        if key == "password" or key.endswith("_password"):
+            raise ConfigError(ctx.file, f"{where}.{key}",
+                              "passwords are never written in the config; use password_env or password_command")
         if key not in fields:
             near = _closest(key, fields)
             hint = f" (did you mean '{near}'?)" if near else ""
@@ -174,6 +294,19 @@ def _check_value(ctx: _Context, key: str, kind: str, value: Any) -> Any:
         if not isinstance(value, bool):
             fail(f"must be true or false, not {value!r}")
         return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            fail(f"must be a whole number, not {value!r}")
+        return value
+    if kind == "choice":
+        choices = _choices(key)
+        if value not in choices:
+            fail(f"must be one of {', '.join(choices)}, not {value!r}")
+        return value
+    if kind == "path":
+        if not isinstance(value, str) or not value.strip():
+            fail(f"must be a non-empty string, not {value!r}")
+        return (ctx.base / value).resolve()
     if kind in ("str", "mode", "region", "file"):
         if not isinstance(value, str) or not value.strip():
             fail(f"must be a non-empty string, not {value!r}")
@@ -190,6 +323,8 @@ def _check_value(ctx: _Context, key: str, kind: str, value: Any) -> Any:
             return resolved
         return value.strip()
     # lists of strings
+    if isinstance(value, str) and kind == "strs":
+        value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         fail(f"must be a list of strings, not {value!r}")
     if kind == "emails":
@@ -205,6 +340,13 @@ def _check_value(ctx: _Context, key: str, kind: str, value: Any) -> Any:
             except InvalidAddress:
                 fail(f"{v!r} is not a phone number for region {ctx.region}")
     return tuple(value)
+
+
+def _choices(key: str) -> tuple:
+    section, _, name = key.rpartition(".")
+    section = section.split("[")[0]
+    cls = SECTIONS[section][0]
+    return next(f.metadata["choices"] for f in dataclasses.fields(cls) if f.name == name)
 
 
 def _closest(key: str, options) -> str | None:

@@ -54,6 +54,11 @@ class TacticModel:
         self.meta = meta
         self.featurizer = Featurizer()
 
+    @property
+    def sha256(self) -> str:
+        """The weights' SHA-256 (checked at load), recorded with every stored verdict."""
+        return self.meta.get("weights_sha256", "")
+
     # -- persistence -----------------------------------------------------------
     @classmethod
     def load(cls, directory: Path | None = None) -> "TacticModel":

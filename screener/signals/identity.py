@@ -85,6 +85,12 @@ class IdentityIndex:
         if sender_key and sender_key not in self.trusted_addr:
             self.blocked_addr.setdefault(sender_key, person)
 
+    def add_trusted(self, sender_key: str, name: str) -> None:
+        """A sender the friend marked as trusted; it stops counting as anyone's alias."""
+        if sender_key:
+            self.trusted_addr[sender_key] = name or sender_key
+            self.blocked_addr.pop(sender_key, None)
+
 
 def sender_key(msg: Message, region: str) -> str:
     return normalize_sender(msg.sender, region)

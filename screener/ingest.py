@@ -1,0 +1,89 @@
+"""Screen messages from any source into the store: the path shared by the SMS
+importers, the webhooks and file imports (the daemon adds IMAP moves around it).
+
+`screener_for()` builds a Screener that remembers what the store knows: senders
+seen before, suspected aliases, go-betweens and aliases learned or added by the
+friend. `screen_into_store()` screens only what the store has not seen, in one
+batch, and stores each message with its verdict and an audit event in one
+transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from screener.screening import ScreenState, Screener
+from screener.store import Incoming, Store
+
+
+def screen_state(store: Store) -> ScreenState:
+    state = ScreenState()
+    for key, status, person in store.conn.execute(
+            "SELECT sender_key, sender_status, blocked_person FROM messages WHERE sender_key IS NOT NULL "
+            "AND sender_key != '' ORDER BY id"):
+        state.seen.add(key)
+        if status == "suspected_alias" and person:
+            state.suspected.setdefault(key, person)
+        elif status == "intermediary" and person:
+            state.go_betweens.setdefault(key, person)
+    return state
+
+
+def screener_for(config, model, store: Store) -> Screener:
+    screener = Screener(config, model, state=screen_state(store))
+    apply_aliases(screener, store)
+    return screener
+
+
+def apply_aliases(screener: Screener, store: Store) -> None:
+    for row in store.aliases():
+        if row["role"] == "blocked" and row["person"]:
+            screener.index.add_alias(row["value"], row["person"])
+        elif row["role"] == "trusted":
+            screener.index.add_trusted(row["value"], row["person"] or "")
+
+
+@dataclass
+class Stored:
+    row: int
+    verdict: object
+    new: bool
+
+
+def screen_into_store(screener: Screener, store: Store, items: list[Incoming], actor: str) -> list[Stored]:
+    """Screen and store the items the store has not seen (by source and dedup key).
+
+    SMS and file messages have no mailbox to move out of: a held one is
+    `quarantined` in the store, a clean one `delivered`.
+    """
+    out: list[Stored] = []
+    fresh, seen_keys = [], set()
+    for item in items:
+        row = store.find(item.source, item.dedup_key)
+        if row is not None or (item.source, item.dedup_key) in seen_keys:
+            out.append(Stored(row["id"] if row is not None else -1, None, False))
+            continue
+        seen_keys.add((item.source, item.dedup_key))
+        fresh.append((len(out), item))
+        out.append(None)
+    if not fresh:
+        return out
+    verdicts = screener.screen([item.message for _, item in fresh])
+    model_sha = getattr(screener.model, "sha256", None)
+    with store.write():
+        for (pos, item), verdict in zip(fresh, verdicts):
+            state = "quarantined" if verdict.action == "quarantine" else "delivered"
+            row = store.add(item, verdict, state, "store", actor, model_sha=model_sha)
+            out[pos] = Stored(row, verdict, True)
+    return out
+
+
+def verdict_of(row) -> dict:
+    """A stored message's verdict as the contract's output record."""
+    return {
+        "id": row["record_id"], "action": row["action"], "alert": bool(row["alert"]),
+        "sender_status": row["sender_status"], "blocked_person": row["blocked_person"],
+        "tactics": json.loads(row["tactics"]), "tags": json.loads(row["tags"]),
+        "logistics": json.loads(row["logistics"]), "reasons": json.loads(row["reasons"]),
+    }
