@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test train evaluate bench clean
+.PHONY: setup test-deps demo test train evaluate bench clean
 
 setup: $(STAMP)
 
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/screener scan --config data/demo/config.toml --input data/demo/messages.jsonl
 
-test: setup
+test: setup test-deps
 	$(BIN)/python -m pytest
+
+# Dovecot (real IMAP server tests) and Chromium (browser tests), from Debian.
+test-deps:
+	sh contrib/install-test-deps.sh
 
 train: setup
 	$(BIN)/screener train
