@@ -50,7 +50,7 @@ def label_metrics(Y: np.ndarray, P: np.ndarray, thresholds) -> dict:
 def screen_examples(model: TacticModel, examples: list[Example]):
     messages = [Message(id=e.id, body=e.body, subject=e.text[: -len(e.body) - 1] if e.text != e.body else "",
                         channel=e.channel, date=e.date) for e in examples]
-    return content_signals(model, messages, explain=False)
+    return content_signals(model, messages)
 
 
 def figures(model: TacticModel, examples: list[Example]) -> dict:
@@ -97,7 +97,7 @@ def benign_rates(model: TacticModel, limit: int = 3000) -> dict:
     for name, messages in public_data.benign_sets(SHARED_DATA, limit).items():
         if not messages:
             continue
-        contents = content_signals(model, messages, explain=False)
+        contents = content_signals(model, messages)
         tagged = sum(bool(c.tags) for c in contents)
         rates[name] = {"n": len(messages), "any_tactic_rate": round(tagged / len(messages), 4),
                        "alert_rate": round(sum(c.safety for c in contents) / len(messages), 4)}

@@ -57,10 +57,18 @@ class Featurizer:
         self.hasher = FeatureHasher(n_features=WORD_FEATURES, input_type="string", alternate_sign=False)
         self._index_cache: dict[str, int] = {}
 
-    def blocks(self, texts: list[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-        """(word counts, character counts), each with sublinear term frequency."""
+    def blocks(self, texts: list[str], grams: list | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """(word counts, character counts), each with sublinear term frequency.
+
+        When `grams` is a list, each text's word n-grams are appended to it (for explanations).
+        """
         prepared = [prepare(t) for t in texts]
-        w = self.hasher.transform(word_ngrams(p) for p in prepared).astype(np.float32)
+        if grams is None:
+            w = self.hasher.transform(word_ngrams(p) for p in prepared)
+        else:
+            grams.extend(word_ngrams(p) for p in prepared)
+            w = self.hasher.transform(grams[-len(prepared):] if prepared else [])
+        w = w.astype(np.float32)
         c = char_counts([" " + _SPACES.sub(" ", p).strip() + " " for p in prepared])
         w.data = np.log1p(w.data)
         c.data = np.log1p(c.data)
@@ -74,15 +82,20 @@ class Featurizer:
         return word_ngrams(prepare(text))
 
     def word_indices(self, grams: list[str]) -> np.ndarray:
-        """Column of each word n-gram (the same murmur3 hash the hasher uses), cached."""
+        """Column of each word n-gram: the hasher's own murmur3 index, cached."""
+        from sklearn.utils import murmurhash3_32
+
         cache = self._index_cache
-        missing = [g for g in grams if g not in cache]
-        if missing:
-            if len(cache) > 500_000:
-                cache.clear()
-            X = self.hasher.transform([[g] for g in missing])
-            cache.update(zip(missing, X.indices.tolist()))
-        return np.fromiter((cache[g] for g in grams), dtype=np.int64, count=len(grams))
+        if len(cache) > 500_000:
+            cache.clear()
+        out = np.empty(len(grams), dtype=np.int64)
+        for k, g in enumerate(grams):
+            col = cache.get(g)
+            if col is None:
+                h = murmurhash3_32(g, seed=0)
+                col = cache[g] = (2**31 - 1 if h == -2**31 else abs(h)) % WORD_FEATURES
+            out[k] = col
+        return out
 
 
 def word_ngrams(prepared: str) -> list[str]:

@@ -40,7 +40,14 @@ class Scores:
     probs: np.ndarray        # (n_messages, n_labels)
     labels: tuple[str, ...]
     thresholds: np.ndarray
-    features: object = None  # the word TF-IDF rows, kept for explanations
+    features: object = None  # the word TF-IDF rows (CSR), kept for explanations
+    grams: list | None = None  # each message's word n-grams, in the rows' order
+
+    def row(self, i: int):
+        """Message i's word TF-IDF row as (column indices, values, word n-grams), without building a matrix."""
+        f = self.features
+        lo, hi = f.indptr[i], f.indptr[i + 1]
+        return f.indices[lo:hi], f.data[lo:hi], self.grams[i] if self.grams is not None else None
 
 
 class TacticModel:
@@ -101,36 +108,49 @@ class TacticModel:
         (directory / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     # -- scoring ---------------------------------------------------------------
-    def transform(self, texts: list[str]):
-        """(word TF-IDF rows, character TF-IDF rows)."""
-        return tfidf_blocks(self.featurizer.blocks(texts), self.idf)
+    def transform(self, texts: list[str], grams: list | None = None):
+        """(word TF-IDF rows, character TF-IDF rows); word n-grams appended to `grams` if given."""
+        return tfidf_blocks(self.featurizer.blocks(texts, grams), self.idf)
 
     def score(self, texts: list[str]) -> Scores:
         if not texts:
             return Scores(np.zeros((0, len(self.labels)), np.float32), self.labels, self.thresholds)
-        words, chars = self.transform(texts)
+        grams: list = []
+        words, chars = self.transform(texts, grams)
         logits = (np.asarray(words @ self.weights[:WORD_FEATURES]) + np.asarray(chars @ self.weights[WORD_FEATURES:])
                   + self.bias)
         probs = 1.0 / (1.0 + np.exp(-logits))
-        return Scores(probs.astype(np.float32), self.labels, self.thresholds, words)
+        return Scores(probs.astype(np.float32), self.labels, self.thresholds, words, grams)
 
     def explain(self, text: str, labels: list[str], top: int = 3, row=None) -> dict[str, list[str]]:
         """For each label, the word n-grams of `text` that pushed it up most, strongest first.
 
-        `row` is the text's TF-IDF row when the caller has it (from `score`).
+        `row` is the text's (column indices, values, n-grams) from `Scores.row` when the
+        caller has it; otherwise it is computed here.
         """
+        grams = None
         if row is None:
-            row = self.transform([text])[0]
-        lo, hi = row.indptr[0], row.indptr[1]
-        present = dict(zip(row.indices[lo:hi].tolist(), row.data[lo:hi].tolist()))
-        grams = list(dict.fromkeys(self.featurizer.word_ngrams(text)))
+            m = self.transform([text])[0]
+            cols, vals = m.indices, m.data
+        else:
+            cols, vals, grams = row
+        if grams is None:
+            grams = self.featurizer.word_ngrams(text)
+        out = {label: [] for label in labels}
+        if not len(cols) or not grams:
+            return out
+        grams = [g for g in dict.fromkeys(grams) if g not in EXPLAIN_STOPWORDS]
         idx = self.featurizer.word_indices(grams)
-        value = np.array([present.get(int(i), 0.0) for i in idx], dtype=np.float32)
-        out = {}
-        for label in labels:
-            contribution = value * self.weights[idx, self.labels.index(label)] if len(idx) else value
+        order = np.argsort(cols)
+        sorted_cols, sorted_vals = cols[order], vals[order]
+        pos = np.minimum(np.searchsorted(sorted_cols, idx), len(sorted_cols) - 1)
+        value = np.where(sorted_cols[pos] == idx, sorted_vals[pos], 0.0).astype(np.float32)
+        label_cols = [self.labels.index(label) for label in labels]
+        contributions = value[:, None] * self.weights[idx][:, label_cols]
+        for j, label in enumerate(labels):
+            contribution = contributions[:, j]
             chosen: list[str] = []
-            for k in np.argsort(-contribution):
+            for k in np.argsort(-contribution)[: top * 4].tolist():
                 if contribution[k] <= 0 or len(chosen) == top:
                     break
                 gram = grams[k]
@@ -138,3 +158,11 @@ class TacticModel:
                     chosen.append(gram)
             out[label] = chosen
         return out
+
+
+# Words too common to explain anything on their own ("driven by 'u', 'a', 'my'" helps no one).
+EXPLAIN_STOPWORDS = frozenset("""a an the and or but if so to of in on at by for with from as is are was were be been am
+i me my mine you your yours u ur he him his she her hers it its we us our they them their this that these those
+there here what which who whom when where why how not no yes do does did done have has had will would can could
+shall should may might must just then than too very really im i'm ive dont don't its it's thats that's x xx lol
+! ? !! ?? oh ok okay""".split())

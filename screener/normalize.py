@@ -44,16 +44,19 @@ FREE_MAIL_DOMAINS = GMAIL_DOMAINS | SUBADDRESSING_DOMAINS | {
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-_FORMAT_CHARS = None
+# Unicode's format characters (category Cf: zero-width spaces, direction marks,
+# BOM, tags...), as ranges; tests/test_normalize.py checks them against unicodedata.
+FORMAT_RANGES = ((173, 173), (1536, 1541), (1564, 1564), (1757, 1757), (1807, 1807), (2192, 2193), (2274, 2274),
+                 (6158, 6158), (8203, 8207), (8234, 8238), (8288, 8292), (8294, 8303), (65279, 65279),
+                 (65529, 65531), (69821, 69821), (69837, 69837), (78896, 78904), (113824, 113827),
+                 (119155, 119162), (917505, 917505), (917536, 917631))
+_FORMAT_CHARS = {cp: None for lo, hi in FORMAT_RANGES for cp in range(lo, hi + 1)}
 
 
 def strip_invisible(text: str) -> str:
     """Drop Unicode format characters (zero-width spaces, direction marks, BOM...)."""
-    global _FORMAT_CHARS
-    if _FORMAT_CHARS is None:
-        import sys
-
-        _FORMAT_CHARS = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+    if text.isascii():
+        return text
     return text.translate(_FORMAT_CHARS)
 
 

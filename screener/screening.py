@@ -19,7 +19,7 @@ from screener.policy import Evidence, decide
 from screener.signals import Reason
 from screener.corpus import DEFAULT_DATA_DIR
 from screener.signals import burst, identity, style
-from screener.signals.content import Content, content_signals
+from screener.signals.content import Content, content_signals, explained
 
 
 @dataclass
@@ -68,6 +68,7 @@ class Screener:
         self.blocked_names = tuple(p.name for p in config.blocked)
         self.profiles = {}
         self._style = None
+        self._lookalike_cache: dict = {}
         if any(p.history for p in config.blocked):
             self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR))
 
@@ -96,11 +97,21 @@ class Screener:
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask])]
 
+    def _lookalike(self, msg: Message, key: str) -> list[Reason]:
+        """Look-alike evidence depends only on the sender, so it is worked out once per sender."""
+        cache_key = (key, msg.sender, msg.sender_name)
+        found = self._lookalike_cache.get(cache_key)
+        if found is None:
+            if len(self._lookalike_cache) > 50_000:
+                self._lookalike_cache.clear()
+            found = self._lookalike_cache[cache_key] = identity.lookalike_reasons(msg, self.index, key)
+        return found
+
     def _one(self, msg: Message, content: Content, key: str, i: int) -> Verdict:
         reasons: list[Reason] = identity.exact_match(msg, self.index, key)
         forced = bool(reasons)
         if not forced:
-            reasons += identity.lookalike_reasons(msg, self.index, key)
+            reasons += self._lookalike(msg, key)
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
@@ -119,6 +130,8 @@ class Screener:
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]
+        if decision.action == "quarantine" or decision.alert:
+            content_reasons = explained(self.model, msg, content)
         return Verdict(
             id=msg.id, action=decision.action, alert=decision.alert, sender_status=decision.sender_status,
             blocked_person=decision.blocked_person, tactics=tactic_scores, tags=tags, logistics=facts,

@@ -67,7 +67,7 @@ REWORDINGS = [
 
 def tags_of(model, texts):
     msgs = [Message(id=str(i), body=t, channel="sms") for i, t in enumerate(texts)]
-    return [set(c.tags) for c in content_signals(model, msgs, explain=False)]
+    return [set(c.tags) for c in content_signals(model, msgs)]
 
 
 @pytest.mark.parametrize("label", sorted(TYPICAL))

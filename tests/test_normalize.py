@@ -69,3 +69,15 @@ def test_sender_dispatches_on_kind():
                                          ("O'Brien-Smith", "o brien smith"), ("Straße", "strasse")])
 def test_fold_name(raw, folded):
     assert fold_name(raw) == folded
+
+
+def test_format_ranges_are_unicodes_format_characters():
+    import sys
+    import unicodedata
+
+    from screener.normalize import _FORMAT_CHARS
+
+    expected = {cp for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf"}
+    # This Python's Unicode may be newer than the table: every listed one must still be Cf,
+    # and anything new must be added.
+    assert set(_FORMAT_CHARS) == expected

@@ -19,3 +19,19 @@ class Reason:
 
     def as_dict(self) -> dict:
         return {"signal": self.signal, "score": round(float(self.score), 4), "detail": self.detail}
+
+
+def quote(original: str, lowered: str, match) -> str:
+    """The words a match on `lowered` (the lower-cased `original`) covers, as the sender wrote them."""
+    if len(original) == len(lowered):
+        return original[match.start():match.end()]
+    return match.group(0)
+
+
+def lower(text: str) -> str:
+    """Lower case with the same length as `text` (so a match's span quotes the original):
+    a character whose lower case is longer ('İ' -> 'i̇') keeps only its first character."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower()[0] for c in text)

@@ -28,9 +28,21 @@ class Content:
     safety_score: float
     logistics: list
     reasons: list[Reason]
+    row: tuple | None = None   # the model's word row, for explaining tags later
 
 
-def content_signals(model: TacticModel, messages: list[Message], explain: bool = True) -> list[Content]:
+def explained(model: TacticModel, msg: Message, content: Content) -> list[Reason]:
+    """The content reasons with each tag's driving phrases named (worked out only when needed:
+    for messages that are held or raise an alert, which the friend will read)."""
+    if not content.tags:
+        return content.reasons
+    phrases = model.explain(msg.text, content.tags, row=content.row)
+    tagged = set(content.tags)
+    return [_tag_reason(r.signal, content.tactic_scores[r.signal], phrases.get(r.signal, []))
+            if r.signal in tagged else r for r in content.reasons]
+
+
+def content_signals(model: TacticModel, messages: list[Message]) -> list[Content]:
     scores = model.score([m.text for m in messages])
     col = {label: j for j, label in enumerate(scores.labels)}
     thr = scores.thresholds
@@ -43,8 +55,7 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
         relay_hint = relay_reason(msg.text) if tactic_scores["relay"] >= 0.5 * thr[col["relay"]] else None
         if relay_hint and "relay" not in tags:
             tags = sorted(tags + ["relay"], key=TACTICS.index)
-        phrases = model.explain(msg.text, tags, row=scores.features[i]) if explain and tags else {}
-        reasons = [_tag_reason(t, tactic_scores[t], phrases.get(t, [])) for t in tags]
+        reasons = [_tag_reason(t, tactic_scores[t], None) for t in tags]
         if relay_hint:
             reasons.append(relay_hint)
 
@@ -70,10 +81,12 @@ def content_signals(model: TacticModel, messages: list[Message], explain: bool =
                                   "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))
         else:
             facts = []
-        out.append(Content(tactic_scores, tags, safety, safety_p, facts, reasons))
+        out.append(Content(tactic_scores, tags, safety, safety_p, facts, reasons, scores.row(i) if tags else None))
     return out
 
 
-def _tag_reason(tactic: str, score: float, phrases: list[str]) -> Reason:
-    words = ", ".join(f"'{p}'" for p in phrases) if phrases else "the message as a whole"
-    return Reason(tactic, score, f"{tactic.replace('_', ' ')} ({score:.2f}), driven by {words}")
+def _tag_reason(tactic: str, score: float, phrases: list[str] | None) -> Reason:
+    detail = f"{tactic.replace('_', ' ')} ({score:.2f})"
+    if phrases is not None:
+        detail += ", driven by " + (", ".join(f"'{p}'" for p in phrases) if phrases else "the message as a whole")
+    return Reason(tactic, score, detail)

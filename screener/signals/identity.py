@@ -22,7 +22,7 @@ from screener.normalize import (
     normalize_sender,
     split_display,
 )
-from screener.signals import Reason
+from screener.signals import Reason, lower, quote
 
 # Mailbox names too generic to mean anything when they match.
 GENERIC_LOCALS = {"info", "admin", "contact", "hello", "mail", "office", "support", "noreply",
@@ -211,7 +211,7 @@ _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
     r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
-    re.IGNORECASE)
+    )
 
 
 def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
@@ -222,11 +222,17 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     """
     text = msg.body
     reasons = []
+    lowered = lower(text)
+    announce = _NEW_CONTACT.search(lowered)   # patterns are lower case: faster than IGNORECASE
+    low = _rough_lower(text)
+    people = [p for p in index.people if _may_name(low, p)]
+    if not people:
+        return [Reason("new_contact_announced", 0.5, f"announces a new number or account ('{quote(text, lowered, announce)}')",
+                       None)] if announce else []
     tail = fold_name_keep_lines("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
-    announce = _NEW_CONTACT.search(text)
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
-    for person in index.people:
+    for person in people:
         best = None
         for signs_re, intro_re, base in _name_patterns(person, index):
             signs, intro = signs_re.search(tail), intro_re.search(head)
@@ -249,7 +255,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
     if announce and not reasons:
         reasons.append(Reason("new_contact_announced", 0.5,
-                              f"announces a new number or account ('{announce.group(0)}')", None))
+                              f"announces a new number or account ('{quote(text, lowered, announce)}')", None))
     return reasons
 
 
@@ -284,7 +290,7 @@ _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 def announced_addresses(msg: Message, region: str) -> list[str]:
     """Numbers or addresses a message announces as the writer's new contact."""
-    if not _NEW_CONTACT.search(msg.body):
+    if not _NEW_CONTACT.search(lower(msg.body)):
         return []
     found = []
     for raw in _PHONE_IN_TEXT.findall(msg.body):
@@ -306,15 +312,39 @@ _ROLE = re.compile(
     r"\b(?:your|ur|the kids'?|the children'?s|the boys'?|the girls'?|her|his)\s+"
     r"(?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|husband|wife|mum|mom|mam|mother|ma|mummy|mommy"
     r"|dad|father|daddy|pa|papa|brother|sister|son|daughter|step-?dad|step-?mum|step-?mom|partner|baby ?daddy|baby ?mama)\b",
-    re.IGNORECASE)
+    )
+
+
+def _name_words(person: PersonIndex) -> re.Pattern:
+    """Any word of the person's names: a text holding none of them cannot name them."""
+    found = _TOKEN_CACHE.get(person.name)
+    if found is None:
+        words = {w for n in (*person.names, person.first, *person.nicknames) for w in n.split() if w}
+        alt = "|".join(sorted(map(re.escape, words), key=len, reverse=True)) or "(?!)"
+        found = _TOKEN_CACHE[person.name] = re.compile(rf"\b(?:{alt})\b")
+    return found
+
+
+_TOKEN_CACHE: dict = {}
+
+
+def _may_name(low: str, person: PersonIndex) -> bool:
+    return _name_words(person).search(low) is not None
+
+
+def _rough_lower(text: str) -> str:
+    return text.lower() if text.isascii() else fold_name(text)
 
 
 def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
     """The message names a blocked person, or refers to them by a role ('your ex', 'your mum')."""
-    folded = fold_name(msg.text)
+    text = msg.text
+    low = _rough_lower(text)
+    people = [p for p in index.people if _may_name(low, p)]
+    folded = fold_name(text) if people else ""
     words = set(folded.split())
     reasons = []
-    for person in index.people:
+    for person in people:
         hit = None
         if fold_name(person.name) in folded:
             hit = person.name
@@ -326,7 +356,9 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
         if hit:
             reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
     if not reasons:
-        role = _ROLE.search(msg.text)
+        lowered = lower(text)
+        role = _ROLE.search(lowered)
         if role:
-            reasons.append(Reason("mentions_blocked", 0.5, f"refers to the blocked person as '{role.group(0)}'"))
+            reasons.append(Reason("mentions_blocked", 0.5,
+                                  f"refers to the blocked person as '{quote(text, lowered, role)}'"))
     return reasons

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason
+from screener.signals import Reason, lower, quote
 
 _PRONOUN = r"(?:he|she|they|him|her|them|his|their)"
 _P = [
@@ -21,16 +21,17 @@ _P = [
     r"\b(?:he|she)(?:'s| is) (?:heartbroken|devastated|in (?:a )?(?:proper |really )?bad (?:way|place)|falling apart|a mess|not (?:eating|sleeping)|broken)",
     r"\b(?:your (?:mum|mom|dad|mother|father|ex|brother|sister)) (?:asked|wants|misses|loves|is (?:heartbroken|devastated|sorry))",
 ]
-PATTERNS = [re.compile(p, re.IGNORECASE) for p in _P]
-ANY = re.compile("|".join(f"(?:{p})" for p in _P), re.IGNORECASE)
+PATTERNS = [re.compile(p) for p in _P]          # lower case, matched against lower-cased text
+ANY = re.compile("|".join(f"(?:{p})" for p in _P))
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def relay_phrases(text: str) -> list[str]:
     text = text.translate(_QUOTES)
-    if not ANY.search(text):
+    low = lower(text)
+    if not ANY.search(low):
         return []
-    return [m.group(0) for p in PATTERNS if (m := p.search(text))]
+    return [quote(text, low, m) for p in PATTERNS if (m := p.search(low))]
 
 
 def relay_reason(text: str) -> Reason | None:

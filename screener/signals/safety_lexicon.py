@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason
+from screener.signals import Reason, lower, quote
 
 _P = [
     (r"\bi know where (?:you|u|ur|she|he|they)\b[^.?!\n]{0,20}\b(?:live|living|work|stay|sleep|park|are|r|go|moved)",
@@ -46,19 +46,45 @@ _P = [
     (r"\b(?:burn|torch|smash up|trash)\b[^.?!\n]{0,15}\b(?:house|flat|car|place)\b|\bslash(?:ed)? (?:your|ur) tyres\b",
      "threatens property"),
 ]
-PATTERNS = [(re.compile(p, re.IGNORECASE), why) for p, why in _P]
-ANY = re.compile("|".join(f"(?:{p})" for p, _ in _P), re.IGNORECASE)
+# Words each pattern cannot match without (lower case): a pattern runs only when
+# one of its anchors is in the text, which skips most regex work on most messages.
+# tests/test_lexicons.py checks every example against both.
+_ANCHORS = [
+    ("know where",),
+    ("outside", "at ur", "at your", "end of your", "across the"),
+    ("saw", "seen", "spotted", "watched", "clocked"),
+    ("nice",),
+    ("follow", "track", "watching", "keeping an eye"),
+    ("find", "found", "track"),
+    ("kill", "hurt", "stab", "shoot", "strangle", "beat", "batter", "smash", "burn", "break"),
+    ("key",),
+    ("nothing",),
+    ("myself", "die", "here", "end", "life", "overdose", "pills", "jump off", "bridge", "better off", "gone",
+     "reason to live", "want to"),
+    ("photo", "pic", "video", "vid", "nude", "image", "screenshot", "tape"),
+    ("regret", "pay for", "sorry", "get what", "wish"),
+    ("watch your back", "one eye", "accidents happen", "anything to happen", "shame if", "been warned",
+     "last warning", "be careful"),
+    ("kids", "children", "boys", "girls", "son", "daughter", "baby"),
+    ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
+    ("burn", "torch", "smash", "trash", "slash"),
+]
+assert len(_ANCHORS) == len(_P)
+# Patterns are written in lower case and matched against the lower-cased text
+# (faster than IGNORECASE); the evidence quoted is the original's same span.
+PATTERNS = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_P, _ANCHORS)]
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def safety_reasons(text: str) -> list[Reason]:
     """Every danger pattern found, each with the matched words as its evidence."""
     text = text.translate(_QUOTES)
-    if not ANY.search(text):
-        return []
+    low = lower(text)
     found = []
-    for pattern, why in PATTERNS:
-        m = pattern.search(text)
+    for pattern, why, anchors in PATTERNS:
+        if not any(a in low for a in anchors):
+            continue
+        m = pattern.search(low)
         if m:
-            found.append(Reason("safety_phrase", 0.9, f"{why}: '{m.group(0).strip()}'"))
+            found.append(Reason("safety_phrase", 0.9, f"{why}: '{quote(text, low, m).strip()}'"))
     return found
