@@ -22,7 +22,7 @@ def screen_state(store: Store) -> ScreenState:
     for key, status, person in store.conn.execute(
             "SELECT sender_key, sender_status, blocked_person FROM messages WHERE sender_key IS NOT NULL "
             "AND sender_key != '' ORDER BY id"):
-        state.seen.add(key)
+        state.seen[key] = state.seen.get(key, 0) + 1
         if status == "suspected_alias" and person:
             state.suspected.setdefault(key, person)
         elif status == "intermediary" and person:

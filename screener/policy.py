@@ -15,6 +15,11 @@ from screener.labels import TACTICS
 from screener.signals import Reason
 
 THRESHOLD = 1.0
+# A sender becomes an established correspondent after this many earlier messages
+# that nothing held. Before that, manipulative content still counts as a new
+# account's: a fake persona that opens with "hi, it's Chris from the gym" is not
+# let through on its second, manipulative message.
+ESTABLISHED = 3
 CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the person
 
 WEIGHTS: dict[str, float] = {
@@ -51,7 +56,7 @@ class Evidence:
     tags: tuple[str, ...]
     tactic_scores: dict
     safety: bool
-    seen_before: bool = False
+    seen_before: int = 0              # earlier messages from this sender (0: first contact)
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
 
@@ -100,10 +105,12 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
                      f"(threshold {THRESHOLD:.1f})")
         return Decision("quarantine", alert, "suspected_alias", best, why)
 
-    if quarantine_unknown_manipulative and not ev.seen_before and manipulative:
+    if quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative:
         person = best if best is not None and totals[best] > 0.5 * content else single
+        first = ("first contact from this sender" if not ev.seen_before else
+                 f"a new sender (only {ev.seen_before} earlier message{'s' if ev.seen_before > 1 else ''})")
         why = Reason("policy", round(content, 3),
-                     f"first contact from this sender, and the message is manipulative ({', '.join(manipulative)})")
+                     f"{first}, and the message is manipulative ({', '.join(manipulative)})")
         return Decision("quarantine", alert, "suspected_alias", person, why)
 
     status = "known" if ev.seen_before else "unknown"

@@ -53,7 +53,7 @@ class Verdict:
 class ScreenState:
     """What screening remembers between messages (the store will persist it)."""
 
-    seen: set[str] = field(default_factory=set)
+    seen: dict[str, int] = field(default_factory=dict)   # sender key -> messages screened from it
     suspected: dict[str, str] = field(default_factory=dict)   # sender key -> blocked person
     go_betweens: dict[str, str] = field(default_factory=dict)  # sender key -> person they relayed for
     recent: list = field(default_factory=list)   # (time, sender key, person, content words) of attributed new senders
@@ -125,7 +125,7 @@ class Screener:
         facts, content_reasons = content.logistics, content.reasons
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
-                      seen_before=key in self.state.seen, suspected_as=self.state.suspected.get(key),
+                      seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
                       relayed_for=self.state.go_betweens.get(key))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
@@ -140,7 +140,7 @@ class Screener:
 
     def _learn(self, msg: Message, key: str, decision) -> None:
         if key:
-            self.state.seen.add(key)
+            self.state.seen[key] = self.state.seen.get(key, 0) + 1
         if decision.sender_status == "suspected_alias" and decision.blocked_person and key:
             self.state.suspected.setdefault(key, decision.blocked_person)
         if decision.sender_status == "intermediary" and decision.blocked_person and key:

@@ -83,3 +83,15 @@ def test_burst_groups_new_senders_on_the_same_themes():
     assert burst.burst_reasons(later, "+447700900003", recent) == []
     other = Message(id="4", body="team lunch is moved to thursday at noon", date="2026-01-01T21:00:00")
     assert burst.burst_reasons(other, "+447700900004", recent) == []
+
+
+def test_innocuous_opener_does_not_make_a_new_account_known(screen):
+    out = screen([
+        {"sender": "chris.gym2024@outlook.com", "body": "hey, hope you're well. it's been ages!"},
+        {"sender": "chris.gym2024@outlook.com",
+         "body": "after everything I did for you, you can't even answer? you owe me that much. "
+                 "you were always so cold and selfish"},
+    ])
+    assert out[0].action == "deliver"
+    assert out[1].action == "quarantine" and out[1].sender_status == "suspected_alias"
+    assert "earlier message" in out[1].reasons[-1].detail

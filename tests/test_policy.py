@@ -10,7 +10,7 @@ A = "Alex Morgan"
 NONE = {t: 0.0 for t in TACTICS}
 
 
-def ev(*reasons, tags=(), safety=False, seen=False, suspected=None, relayed=None, score=0.9):
+def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9):
     scores = dict(NONE, **{t: score for t in tags})
     return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety,
                     seen_before=seen, suspected_as=suspected, relayed_for=relayed)
@@ -34,19 +34,21 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(BLOCKED, tags=("threat",), safety=True), "quarantine", "blocked", A, True),
     (ev(LOOKALIKE), "quarantine", "suspected_alias", A, False),
     (ev(SIGNED), "quarantine", "suspected_alias", A, False),
-    (ev(TYPO, tags=("hoovering",), seen=True), "quarantine", "suspected_alias", A, False),
-    (ev(TYPO, seen=True), "deliver", "known", None, False),
+    (ev(TYPO, tags=("hoovering",), seen=5), "quarantine", "suspected_alias", A, False),
+    (ev(TYPO, seen=5), "deliver", "known", None, False),
     (ev(NEAR), "deliver", "unknown", None, False),
     (ev(FIRST_NAME), "deliver", "unknown", None, False),
-    (ev(NEAR, NEWNUM, tags=("love_bombing",), seen=True), "quarantine", "suspected_alias", A, False),
+    (ev(NEAR, NEWNUM, tags=("love_bombing",), seen=5), "quarantine", "suspected_alias", A, False),
     (ev(MENTION, tags=("relay",)), "quarantine", "intermediary", A, False),
     (ev(MENTION), "deliver", "unknown", None, False),
-    (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=True), "quarantine", "intermediary", A, False),
+    (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=5), "quarantine", "intermediary", A, False),
     (ev(tags=("guilt_tripping",)), "quarantine", "suspected_alias", A, False),
-    (ev(tags=("guilt_tripping",), seen=True), "deliver", "known", None, False),
+    (ev(tags=("guilt_tripping",), seen=5), "deliver", "known", None, False),
+    # a new account's second message: an innocuous opener does not make it a known contact
+    (ev(tags=("guilt_tripping",), seen=1), "quarantine", "suspected_alias", A, False),
     (ev(tags=("relay",)), "quarantine", "intermediary", A, False),
     (ev(tags=("relay",), score=0.5), "deliver", "unknown", None, False),
-    (ev(seen=True, suspected=A), "quarantine", "suspected_alias", A, False),
+    (ev(seen=5, suspected=A), "quarantine", "suspected_alias", A, False),
     (ev(safety=True), "deliver", "unknown", None, True),
 ])
 def test_policy_table(evidence, action, status, person, alert):
