@@ -30,8 +30,26 @@ def screen_state(store: Store) -> ScreenState:
     return state
 
 
+# Held messages of a blocked person that join their style profile (the newest first).
+HELD_FOR_STYLE = 500
+
+
+def held_texts(store: Store) -> dict[str, list[str]]:
+    """The bodies of each blocked person's own messages held so far (from their known
+    addresses or attributed aliases; not go-betweens'), for their style profile."""
+    out: dict[str, list[str]] = {}
+    for person, record in store.conn.execute(
+            "SELECT blocked_person, record FROM messages WHERE blocked_person IS NOT NULL "
+            "AND sender_status IN ('blocked', 'suspected_alias') AND state IN ('quarantined', 'pending') "
+            "ORDER BY id DESC LIMIT ?", (HELD_FOR_STYLE * 4,)):
+        bodies = out.setdefault(person, [])
+        if len(bodies) < HELD_FOR_STYLE:
+            bodies.append(json.loads(record).get("body", ""))
+    return out
+
+
 def screener_for(config, model, store: Store) -> Screener:
-    screener = Screener(config, model, state=screen_state(store))
+    screener = Screener(config, model, state=screen_state(store), held_texts=held_texts(store))
     apply_aliases(screener, store)
     return screener
 

@@ -60,7 +60,8 @@ class ScreenState:
 
 
 class Screener:
-    def __init__(self, config: Config, model: TacticModel, state: ScreenState | None = None):
+    def __init__(self, config: Config, model: TacticModel, state: ScreenState | None = None,
+                 held_texts: dict[str, list[str]] | None = None):
         self.config = config
         self.model = model
         self.index = identity.IdentityIndex.from_config(config)
@@ -69,8 +70,8 @@ class Screener:
         self.profiles = {}
         self._style = None
         self._lookalike_cache: dict = {}
-        if any(p.history for p in config.blocked):
-            self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR))
+        if any(p.history for p in config.blocked) or held_texts:
+            self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR), held_texts)
 
     def screen(self, messages: list[Message]) -> list[Verdict]:
         contents = content_signals(self.model, messages)

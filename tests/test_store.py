@@ -142,3 +142,16 @@ def test_learned_state_carries_over(config, model, store):
     assert "+14155550177" in later.state.seen
     out = screen_into_store(later, store, [incoming(2, "ok", "+1 (415) 555-0188")], "import")
     assert out[0].verdict.sender_status == "blocked"
+
+
+def test_style_profile_grows_from_held_messages(config, model, store):
+    """With no history file, a blocked person's held messages give them a style profile."""
+    from screener.ingest import held_texts
+
+    bodies = [f"babe its me again, {w}. u know i never meant it, pls just answer x" for w in
+              ("honestly", "seriously", "truly", "really", "swear down", "no joke", "for real", "i promise",
+               "genuinely", "cross my heart", "on my life", "hand on heart")]
+    items = [incoming(i, b, "alex.morgan@gmail.com") for i, b in enumerate(bodies)]
+    screen_into_store(screener_for(config, model, store), store, items, "import")
+    assert len(held_texts(store)["Alex Morgan"]) == len(bodies)
+    assert "Alex Morgan" in screener_for(config, model, store).profiles

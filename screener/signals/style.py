@@ -209,15 +209,19 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     return reasons
 
 
-def load_profiles(config, background: Background) -> dict[str, StyleProfile]:
+def load_profiles(config, background: Background, held: dict[str, list[str]] | None = None) -> dict[str, StyleProfile]:
+    """A profile per blocked person from their history file plus, when given, the texts
+    of their messages held since (`held`: person -> bodies, from the store)."""
     from screener.normalize import fold_name
 
     profiles = {}
     exclude = set(fold_name(config.user.name).split())
+    held = held or {}
     for person in config.blocked:
-        if person.history is None:
+        history = [m.body for m in read_jsonl(person.history)] if person.history is not None else []
+        history += held.get(person.name, [])
+        if not history:
             continue
-        history = [m.body for m in read_jsonl(person.history)]
         own = set(fold_name(person.name).split()) | {fold_name(n) for n in person.nicknames}
         profile = StyleProfile.build(person.name, history, background, exclude | own)
         if profile is not None:
