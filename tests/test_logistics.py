@@ -60,3 +60,15 @@ def test_fact_text_is_built_not_copied():
     assert facts, facts
     for fact in facts:
         assert "NEVER" not in fact["text"] and "listen" not in fact["text"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Handover Friday 25 April at 2pm", ["Fri 25 Apr"]),          # the weekday names the same day
+    ("friday, 25/04 please", ["Fri 25 Apr"]),
+    ("on Sat 19th April, and Tuesday the 22nd", ["Sat 19 Apr", "Tue 22 Apr"]),
+    ("tue 15th", ["Tue 15 Apr"]),
+])
+def test_weekday_beside_a_date_is_that_date(text, expected):
+    from screener.signals.logistics import find_dates, message_date
+
+    assert find_dates(text, message_date("2025-04-14T10:00:00")) == expected

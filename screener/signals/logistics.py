@@ -53,6 +53,9 @@ _TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s?(am|pm|a\.m\.|p\.m\.)|\b([01]
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)?\s+(" + "|".join(MONTHS) + r"|" +
                         "|".join(_MON_ABBR) + r")\.?\b")
 _MONTH_DAY = re.compile(r"\b(" + "|".join(MONTHS) + r"|" + "|".join(_MON_ABBR) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+_WEEKDAY_ORDINAL = re.compile(r"\b(" + "|".join(WEEKDAYS) + "|" + "|".join(_WD_ABBR) + r")(?:day)?,?\s+(?:the\s+)?"
+                              r"(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?(?:" + "|".join(MONTHS) + "|"
+                              + "|".join(_MON_ABBR) + r"))")
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 _RELATIVE = re.compile(r"\b(today|tonight|tomorrow|tmrw|tmr|tomoz|2moro|this (?:morning|afternoon|evening)"
                        r"|(?:this|next|on|by|until|till|before|from)?\s?(" + "|".join(WEEKDAYS) + r"|" +
@@ -79,17 +82,28 @@ def fmt_day(d: date) -> str:
 def find_dates(text: str, sent: date | None) -> list[str]:
     text = lower(text)
     found: list[tuple[int, str]] = []
+    explicit: list[int] = []   # where explicit dates start: a weekday just before one names the same day
     year = sent.year if sent else date.today().year
     for m in _DAY_MONTH.finditer(text):
         found.append((m.start(), _mk(year, _month(m.group(2)), int(m.group(1)), sent)))
+        explicit.append(m.start())
     for m in _MONTH_DAY.finditer(text):
         found.append((m.start(), _mk(year, _month(m.group(1)), int(m.group(2)), sent)))
+        explicit.append(m.start())
     for m in _NUMERIC.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
         day, mon = (a, b) if a > 12 or b <= 12 else (b, a)  # day first unless impossible
         if 1 <= mon <= 12 and 1 <= day <= 31:
             found.append((m.start(), _mk(year, mon, day, sent)))
+            explicit.append(m.start())
+    for m in _WEEKDAY_ORDINAL.finditer(text):   # "Tuesday the 22nd": that day of this month or the next
+        if any(m.start() <= e <= m.end() for e in explicit):
+            continue
+        found.append((m.start(), _day_of_month(int(m.group(2)), m.group(1), sent)))
+        explicit.append(m.start())
     for m in _RELATIVE.finditer(text):
+        if any(m.start() <= e <= m.end() + 6 for e in explicit):
+            continue
         word = m.group(1).lower().strip()
         resolved = _relative(word, m.group(2), sent)
         if resolved:
@@ -99,6 +113,28 @@ def find_dates(text: str, sent: date | None) -> list[str]:
         if d and d not in out:
             out.append(d)
     return out[:3]
+
+
+def _day_of_month(day: int, weekday: str, sent: date | None) -> str:
+    """The next `day` of a month on or after the message date that falls on `weekday`
+    (or simply the next one, if none does within three months)."""
+    if not sent or not 1 <= day <= 31:
+        return ""
+    wd = weekday.lower()
+    want = WEEKDAYS.index(wd) if wd in WEEKDAYS else _WD_ABBR.get(wd)
+    first = None
+    year, month = sent.year, sent.month
+    for _ in range(3):
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            d = None
+        if d is not None and d >= sent:
+            first = first or d
+            if d.weekday() == want:
+                return fmt_day(d)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return fmt_day(first) if first else ""
 
 
 def _month(word: str) -> int:
