@@ -29,6 +29,7 @@ from screener.timeutil import day, iso, parse_iso, plural, utcnow
 _DAY = re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
                   r"(?: \d{4})?\b")
 WITHHELD = "details not shown"
+PARTLY = "some details not shown"
 
 
 @dataclass
@@ -99,9 +100,11 @@ def _guard(facts: list[Fact], sources: set[str]) -> list[Fact]:
     kept: list[Fact] = []
     for fact in facts:
         if leakguard.leaks(fact.line, sources):
-            parts = [p for p in fact.text.split(", ")
-                     if not leakguard.leaks(f"{fact.kind.capitalize()}: {p}", sources)]
-            fact.text = ", ".join(parts) if parts else WITHHELD
+            parts: list[str] = []
+            for part in fact.text.split(", "):
+                if not leakguard.leaks(f"{fact.kind.capitalize()}: {', '.join(parts + [part])}", sources):
+                    parts.append(part)
+            fact.text = f"{', '.join(parts)} ({PARTLY})" if parts else WITHHELD
             if leakguard.leaks(fact.line, sources):
                 fact.text = WITHHELD
         if kept and leakguard.leaks(f"{kept[-1].line}. {fact.line}", sources):
@@ -187,9 +190,10 @@ def html_fragment(digest: Digest) -> str:
     return "\n".join(head) + (f"\n<ul>\n{chr(10).join(items)}\n</ul>" if items else "")
 
 
-def render_digest(config, store, since: timedelta | None = timedelta(days=7), fmt: str = "text") -> str:
+def render_digest(config, store, since: timedelta | None = timedelta(days=7), fmt: str = "text", *,
+                  now: datetime | None = None) -> str:
     """The digest as text or as a self-contained HTML page. Reads only."""
-    digest = collect(config, store, since)
+    digest = collect(config, store, since, now=now)
     if fmt == "html":
         return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Co-parenting digest</title>"
                 "<style>body{font-family:system-ui,sans-serif;max-width:40em;margin:2em auto;line-height:1.5;"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from screener import chart, digest as digest_mod
 from screener.summary_data import SummaryData, gather
@@ -45,9 +45,10 @@ CHANNEL_WORDS = {"email": "by email", "sms": "by text message"}
 CHART_CID = "trend-chart"
 
 
-def render_summary(config, store, since: timedelta | None = timedelta(days=7), fmt: str = "text") -> str:
-    """The summary as text or as a self-contained HTML page."""
-    data = gather(config, store, since)
+def render_summary(config, store, since: timedelta | None = timedelta(days=7), fmt: str = "text", *,
+                   now: datetime | None = None) -> str:
+    """The summary as text or as a self-contained HTML page (`now`: the end of the period, default now)."""
+    data = gather(config, store, since, now=now)
     dig = digest_mod.collect(config, store, since, now=data.end) if config.policy.mode == "co_parenting" else None
     if fmt == "html":
         png = chart.png_chart(data.weeks)
@@ -165,7 +166,7 @@ def to_text(data: SummaryData, dig=None) -> str:
         out.extend(_rows_text(rows, bars=heading == "Tactics noticed"))
         out.append("")
         if heading == "Tactics noticed" or (heading == "Overview" and not data.held):
-            out.append("Held messages per week, by the week they were sent")
+            out.append(f"Held messages per week, by the week they were sent ({len(data.weeks)} weeks)")
             out.extend(f"  {line}" for line in chart.text_chart(data.weeks))
             out.append("")
     if dig is not None:
@@ -193,7 +194,7 @@ def to_html(data: SummaryData, dig, image_src: str) -> str:
             body.append("<table>" + "".join(f"<tr><td>{e(label)}</td><td class=\"n\">{n}</td></tr>"
                                             for label, n in rows) + "</table>")
         if heading == "Tactics noticed" or (heading == "Overview" and not data.held):
-            body.append("<h2>Held messages per week, by the week they were sent</h2>")
+            body.append(f"<h2>Held messages per week, by the week they were sent ({len(data.weeks)} weeks)</h2>")
             body.append(f"<img src=\"{e(image_src)}\" alt=\"{e(chart.alt_text(data.weeks))}\" width=\"700\">")
     if dig is not None:
         body.append("<h2>Co-parenting digest</h2>")
