@@ -25,6 +25,7 @@ from screener.timeutil import day_time, parse_iso, utcnow
 
 TIMEOUT = 20
 MAX_TEXT = 1500          # characters of each message's text, when include_text is on
+MAX_LISTED = 20          # messages described in one alert; the rest are counted
 
 FRIEND_STATUS = {
     "blocked": "a known address or number of {person}",
@@ -61,7 +62,7 @@ def compose(config, rows) -> tuple[str, str]:
     title = f"screener: safety alert for {who}" + (f" ({n} messages)" if n > 1 else "")
     out = [f"screener raised a safety alert about {'a held message' if n == 1 else f'{n} held messages'} "
            f"sent to {who}. Please look at {'it' if n == 1 else 'them'} and check in with {who}.", ""]
-    for row in rows:
+    for row in rows[:MAX_LISTED]:
         when = message_time(row["date"], parse_iso(row["received_at"]) or utcnow())
         person = row["blocked_person"] or "a blocked person"
         status = FRIEND_STATUS.get(row["sender_status"], "an unrecognised sender").format(person=person)
@@ -77,6 +78,8 @@ def compose(config, rows) -> tuple[str, str]:
                 text = text[:MAX_TEXT] + " [...]"
             out.append("  text:")
             out.extend(f"    {line}" for line in text.splitlines())
+    if n > MAX_LISTED:
+        out.append(f"- and {n - MAX_LISTED} more: {config.alerts.page_url.rstrip('/')}/")
     if not config.alerts.include_text:
         out += ["", "The text is not included (set include_text in [alerts] to change that)."]
     return title, "\n".join(out) + "\n"
