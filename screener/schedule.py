@@ -94,7 +94,8 @@ def deliver_summary_if_due(config, store, now: datetime) -> list[str]:
     for dest in due:
         try:
             if dest == "file":
-                write_file(config.summary.file, rendered.html_page if config.summary.format == "html" else rendered.text)
+                html = config.summary.format == "html"
+                write_file(config.summary.file, rendered.html_page if html else rendered.text)
             else:
                 account = next((a for a in config.imap if a.name == config.summary.mailbox), None)
                 if account is None:

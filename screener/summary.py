@@ -186,7 +186,7 @@ CSS = ("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width
 def to_html(data: SummaryData, dig, image_src: str) -> str:
     """The summary as an HTML page; `image_src` is a data: URI or a cid: reference to the chart PNG."""
     e = html.escape
-    body = [f"<h1>Your screener summary</h1>", f"<p class=\"muted\">Period: {e(period(data))}</p>"]
+    body = ["<h1>Your screener summary</h1>", f"<p class=\"muted\">Period: {e(period(data))}</p>"]
     for heading, sentences, rows in sections(data):
         body.append(f"<h2>{e(heading)}</h2>")
         body.extend(f"<p>{e(s)}</p>" for s in sentences)

@@ -243,3 +243,38 @@ def test_cli_alert_test(tmp_path):
     store.close()
     proc = run_cli("alert", "test", "--config", _rewrite(tmp_path, ""))
     assert proc.returncode == 2 and "no route configured" in proc.stderr
+
+
+def test_two_processes_never_send_the_same_alert(tmp_path, model):
+    import threading
+    import time
+
+    with WebhookSink() as hook:
+        config, store = small_store(tmp_path, alerts_toml(webhook=hook.url))
+        threaten(config, model, store, THREATS[:2])
+        slow = hook.server.RequestHandlerClass.do_POST
+        hook.server.RequestHandlerClass.do_POST = lambda self: (time.sleep(0.5), slow(self))
+        others = [Store(store.path) for _ in range(3)]
+        results = []
+        threads = [threading.Thread(target=lambda s=s: results.append(deliver_pending(config, s))) for s in others]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [0, 0, 1] and len(hook.requests) == 1
+        assert {r["status"] for r in rows(store)} == {"sent"}
+        for s in others + [store]:
+            s.close()
+
+
+def test_a_long_burst_is_counted_not_listed(tmp_path, model):
+    from screener.alert_routes import MAX_LISTED
+
+    with WebhookSink() as hook:
+        config, store = small_store(tmp_path, alerts_toml(webhook=hook.url))
+        threaten(config, model, store, THREATS * 6)
+        assert deliver_pending(config, store) == 1
+        body = hook.requests[0]["body"]
+        assert body.count("see it: ") == MAX_LISTED and f"- and {24 - MAX_LISTED} more: " in body
+        assert "(24 messages)" in hook.requests[0]["headers"]["Title"]
+        store.close()
