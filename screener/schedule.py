@@ -89,7 +89,10 @@ def deliver_summary_if_due(config, store, now: datetime) -> list[str]:
     due = [d for d in destinations(config) if is_due(store, d, every, now)]
     if not due:
         return []
-    rendered = render(config, store, every, now)
+    # cover everything since the oldest of these deliveries, so nothing falls between two summaries
+    lasts = [parse_iso(store.get_state(f"summary.{d}.delivered_at")) for d in due]
+    since = max([every] + [now - last for last in lasts if last is not None])
+    rendered = render(config, store, since, now)
     done = []
     for dest in due:
         try:

@@ -35,7 +35,9 @@ def test_summary_file_written_when_due_and_digest_recorded(tmp_path, model):
     second = out.read_text()
     assert second.startswith("Your screener summary\nPeriod: Sat 21 Nov to Sat 28 Nov")
     assert store.conn.execute("SELECT COUNT(*) FROM digests").fetchone()[0] == 2
-    assert store.conn.execute("SELECT COUNT(*) FROM audit WHERE action = 'summary_delivered'").fetchone()[0] == 2
+    tick(config, store, now=NOW + timedelta(days=17))                 # the daemon was off for three days
+    assert out.read_text().startswith("Your screener summary\nPeriod: Sat 28 Nov to Tue 8 Dec")
+    assert store.conn.execute("SELECT COUNT(*) FROM audit WHERE action = 'summary_delivered'").fetchone()[0] == 3
     assert store.verify() == []
     corpus.close()
 
