@@ -24,7 +24,7 @@ def setting(default: Any, help: str, kind: str = "str", required: bool = False, 
     """Declare one setting: its default, its help text and how to check it.
 
     Kinds: str, bool, int, mode, region, file (must exist), path (need not exist),
-    choice (one of `choices`), strs, emails, phones.
+    choice (one of `choices`), duration (`7d`, `12h`, or `never`), strs, emails, phones.
     """
     meta = {"help": help, "kind": kind, "required": required, "choices": tuple(choices)}
     if isinstance(default, (list, tuple)):
@@ -122,7 +122,8 @@ class AlertSettings:
 
 @dataclass(frozen=True)
 class SummarySettings:
-    every: str = setting("7d", "How often the summary is delivered (e.g. 1d, 7d); empty: never.", "str")
+    every: str = setting("7d", "How often the summary is delivered (e.g. 12h, 1d, 7d, 2w); `never`: not delivered.",
+                         "duration")
     mailbox: str = setting("", "Name of the [[imap]] account to append the summary to (empty: none).", "str")
     file: Path | None = setting(None, "Also write the summary to this file.", "path")
     format: str = setting("text", "`text` or `html`.", "choice", choices=("text", "html"))
@@ -307,6 +308,18 @@ def _check_value(ctx: _Context, key: str, kind: str, value: Any) -> Any:
         if not isinstance(value, str) or not value.strip():
             fail(f"must be a non-empty string, not {value!r}")
         return (ctx.base / value).resolve()
+    if kind == "duration":
+        from screener.timeutil import DurationError, parse_duration
+
+        if not isinstance(value, str):
+            fail(f"must be a duration like 12h, 7d or 2w, or never, not {value!r}")
+        if value.strip().lower() in ("", "never"):
+            return "never"
+        try:
+            parse_duration(value)
+        except DurationError:
+            fail(f"must be a duration like 12h, 7d or 2w, or never, not {value!r}")
+        return value.strip()
     if kind in ("str", "mode", "region", "file"):
         if not isinstance(value, str) or not value.strip():
             fail(f"must be a non-empty string, not {value!r}")

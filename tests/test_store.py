@@ -1,3 +1,4 @@
+import json
 import os
 import sqlite3
 import stat
@@ -155,3 +156,116 @@ def test_style_profile_grows_from_held_messages(config, model, store):
     screen_into_store(screener_for(config, model, store), store, items, "import")
     assert len(held_texts(store)["Alex Morgan"]) == len(bodies)
     assert "Alex Morgan" in screener_for(config, model, store).profiles
+
+
+# -- migrations from every earlier schema, and several processes at once --------------------
+
+def test_migrates_database_from_each_earlier_version(tmp_path, monkeypatch, config, model):
+    import screener.store as store_mod
+
+    assert len(MIGRATIONS) >= 2
+    for k in range(1, len(MIGRATIONS)):
+        path = tmp_path / f"v{k}" / "screener.db"
+        monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS[:k])
+        old = Store(path)
+        screen_into_store(screener_for(config, model, old), old,
+                          [incoming(1), incoming(2, "ur a pathetic liar", "alex.morgan@gmail.com")], "import")
+        with old.write():
+            old.set_state("kept", "yes")
+        old.close()
+        monkeypatch.setattr(store_mod, "MIGRATIONS", MIGRATIONS)
+        new = Store(path)
+        names = [r[0] for r in new.conn.execute("SELECT name FROM migrations ORDER BY rowid")]
+        assert names == [n for n, _ in MIGRATIONS]
+        assert new.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 2
+        assert new.get_state("kept") == "yes"
+        assert new.verify() == []
+        applied = [json.loads(r[0])["migration"] for r in
+                   new.conn.execute("SELECT detail FROM audit WHERE action = 'migrate' ORDER BY seq")]
+        assert applied == [n for n, _ in MIGRATIONS]
+        # the newest schema works on the migrated file
+        new.conn.execute("SELECT batch, next_at, attempted_at FROM alerts").fetchall()
+        new.close()
+
+
+WRITER = r"""
+import sys, time
+from screener.message import Message
+from screener.store import Incoming, Store
+store = Store(sys.argv[1], timeout=30)
+print("ready", flush=True)
+for i in range(int(sys.argv[2])):
+    msg = Message(id=f"w{i}", body=f"note {i}", sender="friend@example.com")
+    item = Incoming(message=msg, raw=f"note {i}".encode(), source="file", dedup_key=f"w{i}")
+    with store.write():
+        store.add(item, None, "error", "store", "test", error="test row")
+        store.set_state("written", str(i + 1))
+store.close()
+"""
+
+READER = r"""
+import sys, time
+from screener.store import Store
+store = Store(sys.argv[1], readonly=True)
+store.conn.execute("BEGIN")
+n = store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+print("holding", n, flush=True)
+time.sleep(float(sys.argv[2]))
+assert store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == n   # its snapshot is stable
+store.conn.execute("COMMIT")
+print("done", flush=True)
+"""
+
+
+def _spawn(script, *args):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", script, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().split()[0] in ("ready", "holding")
+    return proc
+
+
+def test_reader_in_one_process_while_another_writes(store):
+    writer = _spawn(WRITER, store.path, 150)
+    reader = Store(store.path, readonly=True)
+    seen, checks = 0, 0
+    while writer.poll() is None or checks < 3:
+        count = reader.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        assert count >= seen
+        seen = count
+        assert reader.verify() == []        # never a half-written chain
+        checks += 1
+    assert writer.wait(timeout=60) == 0, writer.stderr.read()
+    assert reader.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 150
+    assert checks > 3
+    reader.close()
+
+
+def test_long_reader_in_another_process_never_blocks_the_writer(tmp_path):
+    path = tmp_path / "s" / "screener.db"
+    writer = Store(path, timeout=0.5)
+    reader = _spawn(READER, path, 2.0)       # holds a read snapshot for two seconds
+    for i in range(20):
+        with writer.write():                # would raise "locked" after 0.5 s if the reader blocked it
+            writer.add(incoming(i), None, "error", "store", "test", error="x")
+    assert reader.poll() is None, "the reader should still be holding its snapshot"
+    assert reader.wait(timeout=30) == 0, reader.stderr.read()
+    assert writer.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] == 20
+    writer.close()
+
+
+def test_backup_while_another_process_writes(store, tmp_path):
+    writer = _spawn(WRITER, store.path, 150)
+    copies = []
+    while writer.poll() is None or not copies:
+        dest = store.backup(tmp_path / "backups" / f"copy{len(copies)}.db")
+        copy = Store(dest, readonly=True)
+        count = copy.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        written = int(copy.get_state("written", "0"))
+        assert copy.verify() == [] and count == written    # each copy is one consistent moment
+        copies.append(count)
+        copy.close()
+    assert writer.wait(timeout=60) == 0, writer.stderr.read()
+    assert copies == sorted(copies) and len(copies) >= 2

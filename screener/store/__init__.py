@@ -310,7 +310,18 @@ class Store:
     # -- integrity and backup -------------------------------------------------------------
 
     def verify(self) -> list[str]:
-        """Problems with the audit chain or the stored originals; empty when all is intact."""
+        """Problems with the audit chain or the stored originals; empty when all is intact.
+
+        Reads one snapshot, so a writer appending meanwhile cannot make it look broken."""
+        if self.conn.in_transaction:
+            return self._verify()
+        self.conn.execute("BEGIN")
+        try:
+            return self._verify()
+        finally:
+            self.conn.execute("COMMIT")
+
+    def _verify(self) -> list[str]:
         problems = _audit.verify(self.conn)
         recorded = {}
         for message, detail in self.conn.execute(

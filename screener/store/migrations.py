@@ -134,7 +134,19 @@ CREATE TRIGGER messages_raw_fixed BEFORE UPDATE OF raw, sha256 ON messages
 BEGIN SELECT RAISE(ABORT, 'original bytes are never changed'); END;
 """
 
+ALERT_DELIVERY = """
+-- batch: the rows sent together in one alert share it; next_at: when to try (again), NULL once sent;
+-- attempted_at: the last attempt.
+ALTER TABLE alerts ADD COLUMN batch TEXT;
+ALTER TABLE alerts ADD COLUMN next_at TEXT;
+ALTER TABLE alerts ADD COLUMN attempted_at TEXT;
+CREATE INDEX alerts_message ON alerts(message);
+CREATE INDEX alerts_route ON alerts(via, status, next_at);
+CREATE INDEX messages_alert ON messages(alert) WHERE alert = 1;
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
+    ("0002_alert_delivery", ALERT_DELIVERY),
 ]
