@@ -134,7 +134,20 @@ CREATE TRIGGER messages_raw_fixed BEFORE UPDATE OF raw, sha256 ON messages
 BEGIN SELECT RAISE(ABORT, 'original bytes are never changed'); END;
 """
 
+WEB_SESSIONS = """
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,        -- SHA-256 of the session token held in the signed cookie
+    username TEXT NOT NULL REFERENCES accounts(username),
+    role TEXT NOT NULL,                 -- friend | user
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_user ON web_sessions(username);
+CREATE INDEX view_requests_message ON view_requests(message, status);
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
+    ("0002_web_sessions", WEB_SESSIONS),
 ]
