@@ -69,6 +69,12 @@ HOSTILE = [
 ]
 
 
+# A 1x1 PNG, sent inside the message and referenced as cid: from its HTML.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+                    "789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082")
+INLINE = ("inline-image", '<p>logo</p><img src="cid:logo@example" alt="our logo">', {"logo@example": PNG})
+
+
 def email_bytes(record: dict, html: str | None = None, images: dict[str, bytes] | None = None,
                 to: str = "sam.rivera@example.org") -> bytes:
     msg = EmailMessage()
@@ -108,6 +114,8 @@ def fill(config, model, store, records=RECORDS, hostile=HOSTILE) -> dict[str, in
     """Screen the records (and hostile HTML emails) into `store`. Returns subject -> message id."""
     items = [incoming(r, i) for i, r in enumerate(records)]
     items += [incoming(hostile_record(name), 100 + i, html) for i, (name, html) in enumerate(hostile)]
+    name, html, images = INLINE
+    items.append(incoming(hostile_record(name), 99, html, images))
     stored = screen_into_store(screener_for(config, model, store), store, items, "import")
     ids = {}
     for item, out in zip(items, stored):

@@ -25,7 +25,7 @@ def requires(*roles: str):
         def guarded(*args, **kwargs):
             account = g.get("account")
             if account is None:
-                if request.method == "GET":
+                if request.method in ("GET", "HEAD"):
                     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
                 abort(403, description="Log in first.")
             if account.role not in roles:
@@ -48,10 +48,10 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if g.get("account") is not None and request.method == "GET":
+    if g.get("account") is not None and request.method != "POST":
         return redirect(home_for(g.account))
     next_url = _safe_next(request.values.get("next", ""))
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("login.html", next=next_url, error="", username="")
     username = request.form.get("username", "").strip()[:128]
     password = request.form.get("password", "")[:4096]
