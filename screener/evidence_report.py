@@ -104,9 +104,51 @@ def pdf_bytes(items: list[dict], meta: dict) -> bytes:
     pdf.add_font("DejaVuMono", "", fonts["mono"])
     pdf.set_margins(15, 15, 15)
 
+    widths: dict[tuple, float] = {}
+
+    def width(text: str) -> float:
+        key = (pdf.font_family, pdf.font_style, pdf.font_size_pt, text)
+        if key not in widths:
+            widths[key] = pdf.get_string_width(text)
+        return widths[key]
+
+    def wrap(text: str, avail: float) -> list[str]:
+        """Greedy word wrap with cached word widths (fpdf2's multi_cell is slow on long texts)."""
+        lines = []
+        space = width(" ")
+        for paragraph in clean(text).split("\n"):
+            line, used = [], 0.0
+            for word in paragraph.split(" "):
+                w = width(word)
+                if w > avail:                      # a word wider than the line: break it by characters
+                    if line:
+                        lines.append(" ".join(line))
+                        line, used = [], 0.0
+                    chunk = ""
+                    for ch in word:
+                        if width(chunk + ch) > avail:
+                            lines.append(chunk)
+                            chunk = ""
+                        chunk += ch
+                    line, used = [chunk], width(chunk)
+                elif line and used + space + w > avail:
+                    lines.append(" ".join(line))
+                    line, used = [word], w
+                else:
+                    used += (space if line else 0) + w
+                    line.append(word)
+            lines.append(" ".join(line))
+        return lines
+
+    def write(text: str, x: float, h: float) -> None:
+        avail = pdf.w - pdf.r_margin - x
+        for line in wrap(text, avail - 0.5):
+            pdf.set_x(x)
+            pdf.cell(avail, h, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
     def para(text, size=10, style="", family="DejaVu", h=None, gap=0.0):
         pdf.set_font(family, style, size)
-        pdf.multi_cell(0, h or size * 0.5, clean(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        write(text, pdf.l_margin, h or size * 0.5)
         if gap:
             pdf.ln(gap)
 
@@ -114,7 +156,7 @@ def pdf_bytes(items: list[dict], meta: dict) -> bytes:
         pdf.set_font("DejaVu", "B", 8.5 if len(name) > 16 else 9)
         pdf.cell(44, 4.6, clean(name))
         pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(0, 4.6, clean(value) or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        write(clean(value) or "—", pdf.l_margin + 44, 4.6)
 
     pdf.add_page()
     para("Evidence report", 18, "B", h=10)

@@ -144,6 +144,10 @@ CREATE TABLE web_sessions (
 );
 CREATE INDEX web_sessions_user ON web_sessions(username);
 CREATE INDEX view_requests_message ON view_requests(message, status);
+CREATE INDEX releases_message ON releases(message);
+-- Covers the friend's queue filters and their choices, so listing and counting never read
+-- past the stored originals (columns after a large `raw` live on its overflow pages).
+CREATE INDEX messages_queue ON messages(state, blocked_person, sender_status, channel, date, received_at, tags);
 """
 
 # (name, SQL). Append only.

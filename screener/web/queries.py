@@ -83,7 +83,11 @@ def queue(store: Store, f: QueueFilter) -> tuple[list[dict], int]:
         args.append(kind)
     sql_where = " AND ".join(where)
     total = store.conn.execute(f"SELECT COUNT(*) FROM messages m WHERE {sql_where}", args).fetchone()[0]
-    rows = store.conn.execute(
+    ids = [r[0] for r in store.conn.execute(
+        f"SELECT m.id FROM messages m WHERE {sql_where} "
+        "ORDER BY COALESCE(NULLIF(m.date, ''), m.received_at) DESC, m.id DESC LIMIT ? OFFSET ?",
+        [*args, PAGE_SIZE, (f.page - 1) * PAGE_SIZE])]
+    found = {r["id"]: r for r in store.conn.execute(
         f"""SELECT m.id, m.channel, m.source, m.sender, m.sender_name, m.date, m.received_at, m.sender_status,
                    m.blocked_person, m.tags, m.state, m.alert, m.reasons,
                    json_extract(m.record, '$.subject') AS subject,
@@ -92,9 +96,8 @@ def queue(store: Store, f: QueueFilter) -> tuple[list[dict], int]:
                    EXISTS (SELECT 1 FROM annotations a WHERE a.message = m.id AND a.kind = 'needs_attention')
                        AS attention,
                    (SELECT r.status FROM releases r WHERE r.message = m.id ORDER BY r.id DESC LIMIT 1) AS release
-            FROM messages m WHERE {sql_where}
-            ORDER BY COALESCE(NULLIF(m.date, ''), m.received_at) DESC, m.id DESC LIMIT ? OFFSET ?""",
-        [*args, PAGE_SIZE, (f.page - 1) * PAGE_SIZE]).fetchall()
+            FROM messages m WHERE m.id IN ({','.join('?' * len(ids))})""", ids)} if ids else {}
+    rows = [found[i] for i in ids if i in found]
     out = []
     for row in rows:
         item = dict(row)
@@ -112,8 +115,8 @@ def filter_options(store: Store, config) -> dict[str, list[str]]:
             f"ORDER BY {column}")]
 
     people = list(dict.fromkeys([p.name for p in config.blocked] + distinct("blocked_person")))
-    tactics = [r[0] for r in store.conn.execute(
-        "SELECT DISTINCT json_each.value FROM messages, json_each(messages.tags) ORDER BY 1")]
+    tactics = sorted({t for (tags,) in store.conn.execute("SELECT DISTINCT tags FROM messages")
+                      for t in json.loads(tags or "[]")})
     return {"person": people, "status": distinct("sender_status"), "tactic": tactics,
             "channel": distinct("channel"), "state": list(HELD_STATES)}
 
