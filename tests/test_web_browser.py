@@ -229,6 +229,18 @@ def test_security_headers_on_every_kind_of_response(site):
 
 # -- the friend's work --------------------------------------------------------------------
 
+def test_delivered_mail_stays_private(site):
+    page = site.page("friend")
+    delivered = site.ids["lunch"]
+    page.goto(f"{site.base}/queue?state=released")
+    response = page.context.request.get(f"{site.base}/message/{delivered}")
+    assert response.status == 404 and "Lunch on Thursday" not in response.text()
+    response = page.context.request.post(f"{site.base}/message/{delivered}/note", max_redirects=0,
+                                         form={"csrf_token": csrf(page), "note": "x"})
+    assert response.status == 404 and site.store.annotations(delivered) == []
+    page.context.close()
+
+
 def test_friend_releases_and_annotates(site):
     page = site.page("friend")
     held = site.ids["us"]

@@ -57,7 +57,7 @@ def bulk():
     done = 0
     for message_id in ids:
         row = store().get(message_id)
-        if row is None or row["state"] not in queries.HELD_STATES:
+        if row is None or not queries.was_held(row):
             continue
         if action == "release":
             if row["state"] != "released":
@@ -76,7 +76,7 @@ def bulk():
 def message(message_id: int):
     item = queries.message(store(), message_id)
     if item is None:
-        abort(404, description="No such message.")
+        abort(404, description="No such held message.")
     view = "html" if request.args.get("view") == "html" else "text"
     record = item["record"]
     phrases = reason_phrases(item["reasons"], item["tactics"].keys())
@@ -102,8 +102,8 @@ def message(message_id: int):
 
 def _held(message_id: int):
     row = store().get(message_id)
-    if row is None:
-        abort(404, description="No such message.")
+    if row is None or not queries.was_held(row):
+        abort(404, description="No such held message.")
     return row
 
 

@@ -131,9 +131,16 @@ def _unique_reasons(reasons: list[dict]) -> list[dict]:
     return out
 
 
+def was_held(row) -> bool:
+    """Held now or before (released): the only messages the friend may open. Mail that was simply
+    delivered is the user's own business and stays off this page."""
+    return row["state"] in HELD_STATES or row["action"] == "quarantine"
+
+
 def message(store: Store, message_id: int) -> dict | None:
+    """A held message with its JSON columns decoded; None when there is none or it was never held."""
     row = store.get(message_id)
-    if row is None:
+    if row is None or not was_held(row):
         return None
     item = dict(row)
     item["record"] = json.loads(row["record"])
