@@ -34,7 +34,7 @@ HEADERS = {
     "X-DNS-Prefetch-Control": "off",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Cross-Origin-Resource-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
 SECRET_KEY_STATE = "web_secret_key"
 MAX_FORM_BYTES = 256 * 1024
