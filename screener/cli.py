@@ -18,6 +18,7 @@ EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_RECORDS, EXIT_MODEL = 0, 1, 2, 3, 4
 COMMAND_MODULES = (
     "screener.cli_store",
     "screener.cli_report",
+    "screener.cli_web",
 )
 
 

@@ -145,8 +145,25 @@ CREATE INDEX alerts_route ON alerts(via, status, next_at);
 CREATE INDEX messages_alert ON messages(alert) WHERE alert = 1;
 """
 
+WEB_SESSIONS = """
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,        -- SHA-256 of the session token held in the signed cookie
+    username TEXT NOT NULL REFERENCES accounts(username),
+    role TEXT NOT NULL,                 -- friend | user
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_user ON web_sessions(username);
+CREATE INDEX view_requests_message ON view_requests(message, status);
+CREATE INDEX releases_message ON releases(message);
+-- Covers the friend's queue filters and their choices, so listing and counting never read
+-- past the stored originals (columns after a large `raw` live on its overflow pages).
+CREATE INDEX messages_queue ON messages(state, blocked_person, sender_status, channel, date, received_at, tags);
+"""
+
 # (name, SQL). Append only.
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_alert_delivery", ALERT_DELIVERY),
+    ("0003_web_sessions", WEB_SESSIONS),
 ]
