@@ -1,0 +1,239 @@
+"""Import "SMS Backup & Restore" files into the store (`screener import-sms`).
+
+Two passes, so that a broken file changes nothing:
+
+1. check: every file is read to its end without keeping anything. A file
+   that is truncated, not well-formed or not a messages backup stops the
+   import before anything is stored.
+2. import: the received messages are screened through the shared path
+   (`screen_into_store`) in batches of `BATCH` messages (fewer when their
+   originals pass `BATCH_BYTES`), each batch stored in one transaction. An
+   import stopped half way (power cut, Ctrl-C, a file replaced between the
+   passes) is resumed by running the same command again: what was stored is
+   recognised by its dedup key and skipped.
+
+Sent messages are skipped. A message already received through a phone-gateway
+webhook (same sender and text within `WEBHOOK_WINDOW` seconds) is not stored
+a second time. `--history-for` writes a blocked person's past messages (sent
+from their configured numbers) as a history JSONL file, written whole or not
+at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from screener.alerts import deliver_pending
+from screener.ingest import screen_into_store, screener_for
+from screener.normalize import InvalidAddress, normalize_phone, normalize_sender
+from screener.sources.sms_backup import BackupEntry, BackupError, check_backup, read_entries
+from screener.store import Incoming
+
+SOURCE = "sms-backup"
+BATCH = 1000
+BATCH_BYTES = 32 << 20
+WEBHOOK_WINDOW = 600
+
+Progress = Callable[[str, int], None]     # (phase "check" | "import", bytes read)
+
+
+@dataclass
+class ImportStats:
+    files: int = 0
+    entries: int = 0          # <sms> and <mms> read
+    received: int = 0
+    sent_skipped: int = 0
+    new: int = 0              # stored by this run
+    already: int = 0          # stored before (an earlier backup or run)
+    via_webhook: int = 0      # received through a webhook already
+    held: int = 0             # new ones quarantined
+    alerts: int = 0           # new ones with a safety alert
+    history: int = 0          # written to the history file
+
+
+@dataclass
+class _File:
+    path: Path
+    size: int
+    mtime: int
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise BackupError(f"{path}: cannot read: {exc.strerror}") from None
+    return st.st_size, st.st_mtime_ns
+
+
+def check_files(paths, progress: Progress | None = None) -> list[_File]:
+    """Pass 1: every file must be a complete backup. Raises BackupError naming the first bad one."""
+    files = []
+    for path in map(Path, paths):
+        size, mtime = _stat(path)
+        try:
+            with open(path, "rb") as fh:
+                check_backup(fh, str(path), (lambda n: progress("check", n)) if progress else None)
+        except OSError as exc:
+            raise BackupError(f"{path}: cannot read: {exc.strerror}") from None
+        files.append(_File(path, size, mtime))
+    return files
+
+
+def blocked_person(config, name: str):
+    """The [[blocked]] entry called `name` (case-insensitive), or None."""
+    return next((p for p in config.blocked if p.name.casefold() == name.strip().casefold()), None)
+
+
+class HistoryWriter:
+    """Collects one blocked person's past messages; the file appears only on `commit()`."""
+
+    def __init__(self, person, out: str | Path, region: str):
+        self.person, self.out, self.region = person, Path(out), region
+        numbers = set()
+        for phone in person.phones:
+            try:
+                numbers.add(normalize_phone(phone, region))
+            except InvalidAddress:
+                continue
+        self.numbers = numbers
+        self.keys: set[str] = set()
+        self.tmp = self.out.with_name(self.out.name + ".part")
+        fd = os.open(self.tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        self.fh = os.fdopen(fd, "w", encoding="utf-8")
+        self.count = 0
+
+    def add(self, entry: BackupEntry, key: str) -> None:
+        if not entry.body.strip() or key in self.keys:
+            return
+        if normalize_sender(entry.sender, self.region) not in self.numbers:
+            return
+        self.keys.add(key)
+        record = entry.message(key)
+        out = {"id": record.id, "channel": "sms", "sender": record.sender, "body": record.body}
+        if record.sender_name:
+            out["sender_name"] = record.sender_name
+        if record.date:
+            out["date"] = record.date
+        self.fh.write(json.dumps(out, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def commit(self) -> None:
+        self.fh.close()
+        os.replace(self.tmp, self.out)
+
+    def abort(self) -> None:
+        self.fh.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+class _WebhookIndex:
+    """SMS the store got through webhooks, to recognise them in a later backup."""
+
+    def __init__(self, store):
+        self.dates: dict[tuple[str, str], list[float]] = {}
+        self.matched: set[str] = set()
+        if store is None:
+            return
+        for key, record, date in store.conn.execute(
+                "SELECT sender_key, record, date FROM messages WHERE channel = 'sms' AND source != ?", (SOURCE,)):
+            when = _epoch(date)
+            if key and when is not None:
+                body = json.loads(record).get("body", "")
+                self.dates.setdefault((key, _digest(body)), []).append(when)
+
+    def seen(self, entry: BackupEntry, key: str, sender_key: str) -> bool:
+        if key in self.matched:
+            return True
+        if not self.dates or entry.date_ms is None:
+            return False
+        dates = self.dates.get((sender_key, _digest(entry.body)))
+        when = entry.date_ms / 1000
+        for i, d in enumerate(dates or ()):
+            if abs(d - when) <= WEBHOOK_WINDOW:
+                del dates[i]            # each webhook message matches one backup message
+                self.matched.add(key)
+                return True
+        return False
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _epoch(iso: str | None) -> float | None:
+    if not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def import_backups(config, model, store, paths, *, history=None, store_messages: bool = True,
+                   progress: Progress | None = None, batch: int = BATCH) -> ImportStats:
+    """Check then import backup files; see the module docstring. Raises BackupError."""
+    region = config.user.region
+    stats = ImportStats()
+    screener = None
+    pending: list[Incoming] = []
+    pending_bytes = 0
+
+    def flush():
+        nonlocal pending, pending_bytes
+        if pending:
+            for stored in screen_into_store(screener, store, pending, "import"):
+                if stored.new:
+                    stats.new += 1
+                    stats.held += stored.verdict.action == "quarantine"
+                    stats.alerts += bool(stored.verdict.alert)
+                else:
+                    stats.already += 1
+        pending, pending_bytes = [], 0
+
+    try:
+        files = check_files(paths, progress)
+        if store_messages:
+            screener = screener_for(config, model, store)
+        webhooks = _WebhookIndex(store if store_messages else None)
+        for f in files:
+            if _stat(f.path) != (f.size, f.mtime):
+                raise BackupError(f"{f.path}: changed while being imported; run the import again")
+            stats.files += 1
+            with open(f.path, "rb") as fh:
+                for entry in read_entries(fh, str(f.path), (lambda n: progress("import", n)) if progress else None):
+                    stats.entries += 1
+                    if not entry.received:
+                        stats.sent_skipped += 1
+                        continue
+                    stats.received += 1
+                    key = entry.dedup_key(region)
+                    if history is not None:
+                        history.add(entry, key)
+                    if not store_messages:
+                        continue
+                    if webhooks.seen(entry, key, normalize_sender(entry.sender, region)):
+                        stats.via_webhook += 1
+                        continue
+                    pending.append(Incoming(message=entry.message(key), raw=entry.raw, source=SOURCE,
+                                            dedup_key=key))
+                    pending_bytes += len(entry.raw)
+                    if len(pending) >= batch or pending_bytes >= BATCH_BYTES:
+                        flush()
+            flush()
+    except BaseException:
+        if history is not None:
+            history.abort()
+        raise
+    if history is not None:
+        history.commit()
+        stats.history = history.count
+    if store_messages:
+        deliver_pending(config, store)
+    return stats
