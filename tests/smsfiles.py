@@ -165,5 +165,5 @@ def render(items, surrogates: bool = False, backup_set: str = "a1b2c3") -> bytes
 
 
 def padding(size: int, date: int) -> Mms:
-    """A sent MMS whose picture makes its XML about `size` bytes longer (moves what follows)."""
-    return Mms(ME, ["+1 415 555 0210"], None, date, box=2, image=b"\0" * max(0, size * 3 // 4))
+    """A sent MMS whose text part is `size` bytes of "x" (to move what follows to a chosen offset)."""
+    return Mms(ME, ["+1 415 555 0210"], "x" * size, date, box=2)
