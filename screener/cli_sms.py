@@ -111,10 +111,11 @@ def cmd_serve_sms(args) -> int:
 
     from screener.config import load_config
     from screener.model import TacticModel
-    from screener.sms_server import serve
+    from screener.sms_server import check_configured, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         stream=sys.stderr)
     config = load_config(args.config)
+    check_configured(config)
     serve(config, config.store.path, TacticModel.load(args.model))
     return EXIT_OK

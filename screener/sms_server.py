@@ -191,25 +191,33 @@ def make_app(config, store_path, model) -> Flask:
 def make_server(config, store_path, model, host: str | None = None, port: int | None = None):
     """A waitress server bound to [sms].listen:[sms].port (or `host`, `port`; port 0 picks a free one).
 
-    `server.effective_port` is the bound port; `server.run()` serves until `server.close()`.
+    `server.effective_port` is the bound port; `server.run()` serves until `server.close()`;
+    then `server.sms_receiver.close()` closes its store connection.
     """
     from waitress.server import create_server
 
     app = make_app(config, store_path, model)
-    return create_server(app, host=host or config.sms.listen, port=config.sms.port if port is None else port,
-                         threads=4, max_request_body_size=config.sms.max_body_bytes + 1024,
-                         ident="screener")
+    limit = config.sms.max_body_bytes
+    server = create_server(app, host=host or config.sms.listen, port=config.sms.port if port is None else port,
+                           threads=4, max_request_body_size=max(2 * limit, limit + 65536), ident="screener")
+    server.sms_receiver = app.extensions["screener_sms"]
+    return server
 
 
-def serve(config, store_path, model, host: str | None = None, port: int | None = None) -> None:
-    """`screener serve-sms`: serve until interrupted."""
+def check_configured(config) -> None:
+    """Raise ScreenerError unless at least one webhook route has a secret configured."""
     sms = config.sms
     if not (sms.gateway_secret_env or sms.twilio_token_env or sms.generic_secret_env):
         raise ScreenerError(f"{config.file}: [sms]: no webhook secret configured (set gateway_secret_env, "
                             "twilio_token_env or generic_secret_env)")
+
+
+def serve(config, store_path, model, host: str | None = None, port: int | None = None) -> None:
+    """`screener serve-sms`: serve until interrupted."""
+    check_configured(config)
     server = make_server(config, store_path, model, host, port)
-    app_routes = sorted(server.application.extensions["screener_sms"].secrets)
-    log.info("sms receiver listening on http://%s:%d (routes: %s)", config.sms.listen if host is None else host,
+    app_routes = sorted(server.sms_receiver.secrets)
+    log.info("sms receiver listening on http://%s:%s (routes: %s)", config.sms.listen if host is None else host,
              server.effective_port, ", ".join(f"/sms/{r}" for r in app_routes))
     try:
         server.run()
@@ -217,4 +225,4 @@ def serve(config, store_path, model, host: str | None = None, port: int | None =
         pass
     finally:
         server.close()
-        server.application.extensions["screener_sms"].close()
+        server.sms_receiver.close()
