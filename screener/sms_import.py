@@ -37,7 +37,7 @@ from screener.store import Incoming
 
 SOURCE = "sms-backup"
 BATCH = 1000
-BATCH_BYTES = 32 << 20
+BATCH_BYTES = 8 << 20
 WEBHOOK_WINDOW = 600
 
 Progress = Callable[[str, int], None]     # (phase "check" | "import", bytes read)

@@ -17,8 +17,8 @@ takes milliseconds. Alerts are handed to `alerts.deliver_pending` on a
 background thread so that a slow mail server never delays the answer.
 
 `make_app()` is what the daemon embeds; `make_server()` binds it without
-serving (tests and the daemon run `server.run()` in a thread); `serve()` is
-`screener serve-sms`.
+serving (tests and the daemon run `server.run()` in a thread and end it with
+`stop(server)`); `serve()` is `screener serve-sms`.
 """
 
 from __future__ import annotations
@@ -191,8 +191,7 @@ def make_app(config, store_path, model) -> Flask:
 def make_server(config, store_path, model, host: str | None = None, port: int | None = None):
     """A waitress server bound to [sms].listen:[sms].port (or `host`, `port`; port 0 picks a free one).
 
-    `server.effective_port` is the bound port; `server.run()` serves until `server.close()`;
-    then `server.sms_receiver.close()` closes its store connection.
+    `server.effective_port` is the bound port; `server.run()` serves until `stop(server)`.
     """
     from waitress.server import create_server
 
@@ -202,6 +201,14 @@ def make_server(config, store_path, model, host: str | None = None, port: int | 
                            threads=4, max_request_body_size=max(2 * limit, limit + 65536), ident="screener")
     server.sms_receiver = app.extensions["screener_sms"]
     return server
+
+
+def stop(server) -> None:
+    """Stop a server made by `make_server()` from another thread: let requests in progress finish,
+    close the socket, then the store connection."""
+    server.task_dispatcher.shutdown()
+    server.close()
+    server.sms_receiver.close()
 
 
 def check_configured(config) -> None:
@@ -224,5 +231,4 @@ def serve(config, store_path, model, host: str | None = None, port: int | None =
     except KeyboardInterrupt:
         pass
     finally:
-        server.close()
-        server.sms_receiver.close()
+        stop(server)

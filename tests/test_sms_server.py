@@ -24,7 +24,7 @@ from conftest import CONFIG, ROOT
 from smsfiles import Sms, render
 from screener.config import load_config
 from screener.sms_import import import_backups
-from screener.sms_server import make_server
+from screener.sms_server import make_server, stop
 from screener.store import Store
 
 GATEWAY_KEY, TWILIO_TOKEN, GENERIC_SECRET = "gw-Key-7d1f", "tw-Token-55aa", "gen-Secret-19"
@@ -64,8 +64,7 @@ def receiver(tmp_path_factory, model):
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         yield Receiver(f"http://127.0.0.1:{server.effective_port}", config.store.path, config)
-        server.close()
-        server.sms_receiver.close()
+        stop(server)
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)

@@ -141,8 +141,9 @@ def mms_entry(attrs: dict, parts: list[dict], addrs: list[dict]) -> BackupEntry:
 class _Parser:
     """Expat handlers that collect finished entries; nothing else is kept."""
 
-    def __init__(self, name: str):
-        self.name = name
+    def __init__(self, name: str, collect: bool = True):
+        self.name, self.collect = name, collect
+        self.count = 0
         self.p = xml.parsers.expat.ParserCreate()
         self.p.buffer_text = False
         self.p.StartElementHandler = self.start
@@ -163,6 +164,9 @@ class _Parser:
                 raise BackupError(f"{self.name}: not an SMS Backup & Restore messages file: root element is "
                                   f"<{tag[:40]}>, expected <smses>{hint}")
         elif self.depth == 2:
+            self.count += tag in ("sms", "mms")
+            if not self.collect:
+                return
             if tag == "sms":
                 self.ready.append(sms_entry(attrs))
             elif tag == "mms":
@@ -189,14 +193,14 @@ class _Parser:
 
 
 def read_entries(stream: BinaryIO, name: str, progress: Callable[[int], None] | None = None,
-                 chunk: int = CHUNK) -> Iterator[BackupEntry]:
+                 chunk: int = CHUNK, _parser: "_Parser | None" = None) -> Iterator[BackupEntry]:
     """Every `<sms>` and `<mms>` of the backup in `stream`, in file order, sent ones included.
 
     Raises BackupError (one line naming the file) when the file is not a
     complete, well-formed backup, at the point where that is found out: check
     a whole file (see `check_backup`) before acting on what it yields.
     """
-    parser = _Parser(name)
+    parser = _parser or _Parser(name)
     reader = RepairingReader(stream, chunk)
     seen = 0
     while True:
@@ -218,16 +222,12 @@ def read_entries(stream: BinaryIO, name: str, progress: Callable[[int], None] | 
         raise BackupError(f"{name}: the file ends before the backup does (truncated?)")
 
 
-@dataclass
-class BackupSummary:
-    entries: int = 0
-    received: int = 0
+def check_backup(stream: BinaryIO, name: str, progress: Callable[[int], None] | None = None) -> int:
+    """Read a whole backup without keeping anything; the number of messages in it.
 
-
-def check_backup(stream: BinaryIO, name: str, progress: Callable[[int], None] | None = None) -> BackupSummary:
-    """Read a whole backup without keeping anything; raises BackupError if it is broken."""
-    summary = BackupSummary()
-    for entry in read_entries(stream, name, progress):
-        summary.entries += 1
-        summary.received += entry.received
-    return summary
+    Raises BackupError if it is not a complete, well-formed backup.
+    """
+    parser = _Parser(name, collect=False)
+    for _ in read_entries(stream, name, progress, _parser=parser):
+        pass
+    return parser.count
