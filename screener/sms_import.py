@@ -22,11 +22,10 @@ at all.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -135,33 +134,32 @@ class HistoryWriter:
 
 
 class _WebhookIndex:
-    """SMS the store got through webhooks, to recognise them in a later backup."""
+    """Recognises a backup's texts that the store already got through a webhook."""
 
     def __init__(self, store):
-        self.dates: dict[tuple[str, str], list[float]] = {}
-        self.matched: set[str] = set()
-        if store is None:
-            return
-        for key, record, date in store.conn.execute(
-                "SELECT sender_key, record, date FROM messages WHERE channel = 'sms' AND source != ?", (SOURCE,)):
-            when = _epoch(date)
-            if key and when is not None:
-                body = json.loads(record).get("body", "")
-                self.dates.setdefault((key, _digest(body)), []).append(when)
+        self.store = store
+        self.used: set[int] = set()          # each webhook message matches one backup message
+        self.matched: set[str] = set()       # dedup keys matched (the same text in a repeated backup)
 
     def seen(self, entry: BackupEntry, key: str, sender_key: str) -> bool:
         if key in self.matched:
             return True
-        if not self.dates or entry.date_ms is None:
+        if self.store is None or entry.date_ms is None or not sender_key:
             return False
-        dates = self.dates.get((sender_key, _digest(entry.body)))
         when = entry.date_ms / 1000
-        for i, d in enumerate(dates or ()):
-            if abs(d - when) <= WEBHOOK_WINDOW:
-                del dates[i]            # each webhook message matches one backup message
+        for row, record in self.store.conn.execute(
+                "SELECT id, record FROM messages WHERE sender_key = ? AND date BETWEEN ? AND ? "
+                "AND channel = 'sms' AND source != ?",
+                (sender_key, _iso(when - WEBHOOK_WINDOW), _iso(when + WEBHOOK_WINDOW), SOURCE)):
+            if row not in self.used and json.loads(record).get("body") == entry.body:
+                self.used.add(row)
                 self.matched.add(key)
                 return True
         return False
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(max(0.0, epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 _trim = None
@@ -178,19 +176,6 @@ def _give_back_memory() -> None:
             _trim = False
     if _trim:
         _trim(0)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _epoch(iso: str | None) -> float | None:
-    if not iso:
-        return None
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def import_backups(config, model, store, paths, *, history=None, store_messages: bool = True,

@@ -135,6 +135,12 @@ BEGIN SELECT RAISE(ABORT, 'original bytes are never changed'); END;
 """
 
 # (name, SQL). Append only.
+# Find a sender's messages around a time (an SMS backup recognises texts that came by webhook).
+SENDER_INDEX = """
+CREATE INDEX messages_sender ON messages(sender_key, date);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
+    ("0002_messages_by_sender", SENDER_INDEX),
 ]
