@@ -221,6 +221,9 @@ def import_backups(config, model, store, paths, *, history=None, store_messages:
                         history.add(entry, key)
                     if not store_messages:
                         continue
+                    if store.find(SOURCE, key) is not None:      # an earlier backup: skip it early
+                        stats.already += 1
+                        continue
                     if webhooks.seen(entry, key, normalize_sender(entry.sender, region)):
                         stats.via_webhook += 1
                         continue

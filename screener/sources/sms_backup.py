@@ -23,7 +23,8 @@ import binascii
 import hashlib
 import json
 import xml.parsers.expat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import BinaryIO, Callable, Iterator
 
@@ -53,7 +54,13 @@ class BackupEntry:
     date_ms: int | None
     to: tuple[str, ...]
     group: bool
-    raw: bytes                # the element's attributes (and parts, addrs) as canonical JSON
+    element: dict = field(repr=False, compare=False)   # the element's attributes (and parts, addrs)
+
+    @cached_property
+    def raw(self) -> bytes:
+        """The original to keep: `element` as canonical JSON (computed when it is stored)."""
+        return json.dumps(self.element, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":")).encode("utf-8", "surrogatepass")
 
     def dedup_key(self, region: str) -> str:
         """Stable across repeated full backups: normalised sender, date (ms) and text."""
@@ -93,16 +100,12 @@ def _name(attrs: dict) -> str:
     return "" if name in ("(Unknown)", "Unknown") else name
 
 
-def _canonical(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8", "surrogatepass")
-
-
 def sms_entry(attrs: dict) -> BackupEntry:
     return BackupEntry(
         kind="sms", received=_value(attrs, "type") == "1", sender=_value(attrs, "address").strip(),
         sender_name=_name(attrs), body=_value(attrs, "body"), subject=_value(attrs, "subject"),
         date_ms=_int(_value(attrs, "date")), to=(), group=False,
-        raw=_canonical({"element": "sms", "attrs": attrs}))
+        element={"element": "sms", "attrs": attrs})
 
 
 def _part_text(part: dict) -> str:
@@ -135,7 +138,7 @@ def mms_entry(attrs: dict, parts: list[dict], addrs: list[dict]) -> BackupEntry:
     return BackupEntry(
         kind="mms", received=received, sender=sender.strip(), sender_name="" if group else _name(attrs),
         body=body, subject=_value(attrs, "sub"), date_ms=date, to=to, group=group,
-        raw=_canonical({"element": "mms", "attrs": attrs, "parts": parts, "addrs": addrs}))
+        element={"element": "mms", "attrs": attrs, "parts": parts, "addrs": addrs})
 
 
 class _Parser:
