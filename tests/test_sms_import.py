@@ -7,7 +7,7 @@ import stat
 import pytest
 
 from conftest import run_cli
-from smsfiles import ALEX, DANA, ME, Mms, Sms, corpus, padding, render
+from smsfiles import ALEX, Mms, Sms, corpus, padding, render
 from screener.message import read_jsonl
 from screener.normalize import normalize_sender
 from screener.sms_import import HistoryWriter, import_backups
