@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "screener.cli_store",
     "screener.cli_report",
     "screener.cli_web",
+    "screener.cli_sms",
 )
 
 

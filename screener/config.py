@@ -101,6 +101,10 @@ class SmsSettings:
         ("id=id", "sender=from", "body=text", "date=date"),
         "Generic JSON webhook field map, `record_field=json.path` pairs.", "strs")
     max_age_seconds: int = setting(300, "Reject webhooks whose timestamp is older or newer than this.", "int")
+    generic_auth: str = setting("hmac", "How the generic JSON webhook proves itself: `hmac` (X-Signature and "
+                                "X-Timestamp, like the gateway) or `token` (`Authorization: Bearer <secret>`).",
+                                "choice", choices=("hmac", "token"))
+    max_body_bytes: int = setting(65536, "Refuse webhook requests larger than this (HTTP 413).", "int")
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,7 @@ def parse_config(doc: dict, path: Path) -> Config:
         else:
             extra[name] = _parse_table(ctx, cls, _table(ctx, doc, name), name)
     _check_imap(ctx, extra["imap"])
+    _check_sms(ctx, extra["sms"])
     store = extra["store"]
     if not store.path.is_absolute():
         extra["store"] = StoreSettings(path=(ctx.base / store.path).resolve())
@@ -243,6 +248,17 @@ def _check_imap(ctx: "_Context", accounts) -> None:
             raise ConfigError(ctx.file, f"{where}.idle_seconds", "must be between 1 and 600")
         if acc.quarantine_folder in acc.folders:
             raise ConfigError(ctx.file, f"{where}.quarantine_folder", "must not be one of the watched folders")
+
+
+def _check_sms(ctx: "_Context", sms) -> None:
+    from screener.sms_webhooks import field_map
+
+    try:
+        field_map(sms.generic_fields)
+    except ValueError as exc:
+        raise ConfigError(ctx.file, "sms.generic_fields", str(exc)) from None
+    if sms.max_body_bytes < 1024:
+        raise ConfigError(ctx.file, "sms.max_body_bytes", "must be at least 1024")
 
 
 @dataclass

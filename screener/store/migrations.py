@@ -162,8 +162,14 @@ CREATE INDEX messages_queue ON messages(state, blocked_person, sender_status, ch
 """
 
 # (name, SQL). Append only.
+# Find a sender's messages around a time (an SMS backup recognises texts that came by webhook).
+SENDER_INDEX = """
+CREATE INDEX messages_sender ON messages(sender_key, date);
+"""
+
 MIGRATIONS: list[tuple[str, str]] = [
     ("0001_initial", INITIAL),
     ("0002_alert_delivery", ALERT_DELIVERY),
     ("0003_web_sessions", WEB_SESSIONS),
+    ("0004_messages_by_sender", SENDER_INDEX),
 ]
