@@ -1,4 +1,4 @@
-"""Compare model families on cross-writer validation (leave one writer out).
+"""Compare model families on cross-writer validation (each writer wholly in one fold).
 
     .venv/bin/python notebooks/compare_approaches.py [family ...]
 
@@ -77,15 +77,12 @@ def main(names):
     benign_rows = np.isin(groups, ["uci", "enron"])
     weights = np.where(benign_rows, T.BENIGN_WEIGHT, 1.0)
     counts = Featurizer().counts([e.text for e in examples])
-    writers = sorted({g for g in groups if g not in ("uci", "enron")})
-    fold = np.array([writers.index(g) if g in writers else -1 for g in groups])
-    b = np.flatnonzero(fold < 0)
-    fold[b] = np.arange(len(b)) % len(writers)
+    fold, members = T.writer_folds(groups)
     for name in names:
         fit, block = FAMILIES[name]
         started = time.time()
         oof = np.zeros(Y.shape, dtype=np.float32)
-        for k in range(len(writers)):
+        for k in range(len(members)):
             tr, va = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
             idf = T.fit_idf(counts[tr])
             X = tfidf(counts, idf)

@@ -172,7 +172,7 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
         "",
         "## Model",
         f"- {meta.get('algorithm', '')}",
-        f"- Thresholds per label, chosen on leave-one-writer-out validation by explicit costs "
+        f"- Thresholds per label, chosen on cross-writer validation (each writer wholly in one of 6 folds) by explicit costs "
         f"(a missed label costs {meta.get('miss_costs', {}).get('threat')} for `threat`, "
         f"{meta.get('miss_costs', {}).get('safety')} for `safety`, "
         f"{meta.get('miss_costs', {}).get('hoovering')} for most labels; a false tag costs 1):",
