@@ -24,41 +24,32 @@ from screener import train as T
 SAFETY = MODEL_LABELS.index("safety")
 
 
-def lr(C):
+def per_label(make):
+    """A family: one classifier per label, made by `make()`, with predict_proba."""
     def fit(X, Y, w):
-        from sklearn.linear_model import LogisticRegression
         models = []
         for j in range(Y.shape[1]):
-            clf = LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=200)
+            clf = make()
             clf.fit(X, Y[:, j], sample_weight=w)
             models.append(clf)
         return lambda Z: np.column_stack([m.predict_proba(Z)[:, 1] for m in models])
     return fit
+
+
+def lr(C):
+    from sklearn.linear_model import LogisticRegression
+    return per_label(lambda: LogisticRegression(C=C, solver="liblinear", class_weight="balanced", max_iter=200))
 
 
 def sgd_huber(alpha):
-    def fit(X, Y, w):
-        from sklearn.linear_model import SGDClassifier
-        models = []
-        for j in range(Y.shape[1]):
-            clf = SGDClassifier(loss="modified_huber", alpha=alpha, class_weight="balanced", max_iter=30,
-                                tol=None, random_state=0)
-            clf.fit(X, Y[:, j], sample_weight=w)
-            models.append(clf)
-        return lambda Z: np.column_stack([m.predict_proba(Z)[:, 1] for m in models])
-    return fit
+    from sklearn.linear_model import SGDClassifier
+    return per_label(lambda: SGDClassifier(loss="modified_huber", alpha=alpha, class_weight="balanced",
+                                           max_iter=30, tol=None, random_state=0))
 
 
 def complement_nb(alpha):
-    def fit(X, Y, w):
-        from sklearn.naive_bayes import ComplementNB
-        models = []
-        for j in range(Y.shape[1]):
-            clf = ComplementNB(alpha=alpha)
-            clf.fit(X, Y[:, j], sample_weight=w)
-            models.append(clf)
-        return lambda Z: np.column_stack([m.predict_proba(Z)[:, 1] for m in models])
-    return fit
+    from sklearn.naive_bayes import ComplementNB
+    return per_label(lambda: ComplementNB(alpha=alpha))
 
 
 FAMILIES = {

@@ -172,6 +172,8 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
         "",
         "## Model",
         f"- {meta.get('algorithm', '')}",
+        "- Chosen over SGD (modified Huber) and complement naive Bayes on the same cross-writer folds "
+        "(`notebooks/compare_approaches.py`, figures in `notebooks/README.md`).",
         f"- Thresholds per label, chosen on cross-writer validation (each writer wholly in one of 6 folds) by explicit costs "
         f"(a missed label costs {meta.get('miss_costs', {}).get('threat')} for `threat`, "
         f"{meta.get('miss_costs', {}).get('safety')} for `safety`, "
