@@ -17,6 +17,7 @@ EXIT_OK, EXIT_FAIL, EXIT_CONFIG, EXIT_RECORDS, EXIT_MODEL = 0, 1, 2, 3, 4
 # Keep one per line, in the order they appear in `screener --help`.
 COMMAND_MODULES = (
     "screener.cli_store",
+    "screener.cli_daemon",
 )
 
 
