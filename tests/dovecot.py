@@ -112,14 +112,18 @@ service imap-login {{
     port = 0
   }}
 }}
+# No growing delay after failed logins (tests of a bad password would wait up to 15 s).
+service anvil {{
+  chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 {unprivileged}"""
 
 # Without root: no chroot, and every service runs as the current user.
 UNPRIVILEGED = """\
 service imap-login {
-  chroot =
-}
-service anvil {
   chroot =
 }
 service auth {
@@ -310,11 +314,24 @@ class Dovecot:
     def set_uidvalidity(self, user: str, folder: str, value: int) -> None:
         self.doveadm("mailbox", "update", "-u", user, "--uid-validity", str(value), self.folder(folder))
 
-    def doveadm(self, *args: str) -> str:
-        out = subprocess.run([DOVEADM, "-c", str(self.conf), *args], capture_output=True, text=True, timeout=30)
+    def deliver(self, user: str, folder: str, raw: bytes) -> None:
+        """Drop a message straight into the user's Maildir, as a local delivery agent does:
+        works while the IMAP server is down. The Maildir exists once the user has logged in."""
+        maildir = self.root / "mail" / user / "Maildir"
+        if folder != "INBOX":
+            maildir = maildir / ("." + folder.replace("/", "."))
+        name = f"{time.time_ns()}.P{os.getpid()}.screener-test"
+        tmp, new = maildir / "tmp" / name, maildir / "new" / name
+        tmp.write_bytes(raw)
+        acc = _accounts()
+        os.chown(tmp, acc["uid"], acc["gid"])
+        os.rename(tmp, new)
+
+    def doveadm(self, *args: str, input: bytes | None = None) -> str:
+        out = subprocess.run([DOVEADM, "-c", str(self.conf), *args], input=input, capture_output=True, timeout=30)
         if out.returncode != 0:
-            raise RuntimeError(f"doveadm {' '.join(args)} failed: {out.stderr.strip()}")
-        return out.stdout
+            raise RuntimeError(f"doveadm {' '.join(args)} failed: {out.stderr.decode(errors='replace').strip()}")
+        return out.stdout.decode(errors="replace")
 
 
 def _live_members(pgid: int) -> list[int]:

@@ -78,10 +78,10 @@ class Daemon:
     def run(self) -> int:
         """Run until `stop()` (or, with `once`, until every folder was caught up). Returns 0, or 1 when
         `once` met a fault."""
-        self._acquire_lock()
         store = None
         run_id = None
         try:
+            self._acquire_lock()
             store = Store(self.config.store.path)
             model = self.load_model()
             run_id = store.run_started(os.getpid())
