@@ -105,23 +105,23 @@ class Progress:
 def cmd_run(args) -> int:
     from screener.config import load_config
     from screener.daemon.context import Secrets
+    from screener.errors import ConfigError
     from screener.daemon.runner import Daemon
     from screener.model import TacticModel
 
     config = load_config(args.config)
+    if not config.imap:
+        raise ConfigError(str(config.file), "imap", "no [[imap]] account to watch")
     secrets = Secrets()
     handler = setup_logging(secrets, args.verbose, args.trace_imap)
-    loaded = [TacticModel.load(args.model)]     # a missing or tampered model stops us here (exit 4)
-
-    def load_model():
-        return loaded.pop() if loaded else TacticModel.load(args.model)
-
     progress = Progress()
-    daemon = Daemon(config, load_model, once=args.once, secrets=secrets, progress=progress)
+    # A missing or tampered model raises ModelError in run() (exit 4); so does it on reload (the old one stays).
+    daemon = Daemon(config, lambda: TacticModel.load(args.model), once=args.once, secrets=secrets, progress=progress)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
     signal.signal(signal.SIGINT, lambda *_: daemon.stop())
     signal.signal(signal.SIGHUP, lambda *_: daemon.request_reload())
     try:
+        daemon.claim()      # refuse at once if another daemon uses the store
         return daemon.run()
     finally:
         progress.close()

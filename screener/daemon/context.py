@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from screener.ingest import apply_aliases, screener_for
 from screener.secrets import redact
 from screener.store import now
 
@@ -24,11 +23,15 @@ class Screening:
     (by the friend's page, say) before each batch."""
 
     def __init__(self, config, model, store):
+        from screener.ingest import screener_for
+
         self.screener = screener_for(config, model, store)
         self.model_sha = getattr(model, "sha256", None)
         self.lock = threading.Lock()
 
     def screen(self, store, messages: list) -> list:
+        from screener.ingest import apply_aliases
+
         if not messages:
             return []
         with self.lock:

@@ -81,7 +81,7 @@ class Daemon:
         store = None
         run_id = None
         try:
-            self._acquire_lock()
+            self.claim()
             store = Store(self.config.store.path)
             model = self.load_model()
             run_id = store.run_started(os.getpid())
@@ -203,7 +203,10 @@ class Daemon:
 
     # -- one daemon per store -----------------------------------------------------------------
 
-    def _acquire_lock(self) -> None:
+    def claim(self) -> None:
+        """Take the store's daemon lock (DaemonError if another daemon holds it). `run()` calls it too."""
+        if self._lock_file is not None:
+            return
         path = Path(self.config.store.path)
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock_path = path.with_name(path.name + ".daemon.lock")

@@ -130,8 +130,8 @@ def render(facts: dict, moment: datetime | None = None) -> str:
                 state = f"backfilling {f['backfill'][0]}/{f['backfill'][1]}"
             where = (f"last screened UID {f['last_uid']} (UIDVALIDITY {f['uidvalidity']})"
                      if f["uidvalidity"] is not None else "not screened yet")
-            contact = f"; last contact with the server {_ago(f.get('last_contact'), moment)}" \
-                if d["state"] == "running" or f.get("last_contact") else ""
+            contact = (f"; last contact with the server {_ago(f['last_contact'], moment)}" if f.get("last_contact")
+                       else "; no contact with the server yet" if d["state"] == "running" else "")
             lines.append(f"  {f['folder']}: {state if d['state'] == 'running' else 'stopped'}; {where}{contact}")
             if f.get("last_error"):
                 lines.append(f"    last fault {_local(f['last_error_at'])} ({f.get('faults') or 0} this run): "
