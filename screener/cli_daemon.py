@@ -82,7 +82,7 @@ class Progress:
             self.bar.start()
 
     def __call__(self, name: str, done: int, total: int) -> None:
-        if total < 2:
+        if total < 50:      # a few new messages are not a backfill
             return
         with self.lock:
             if self.bar is not None:

@@ -252,6 +252,9 @@ def _check_imap(ctx: "_Context", accounts) -> None:
         if acc.timeout_seconds < 1 or acc.poll_seconds < 1 or acc.retry_max_seconds < 1:
             raise ConfigError(ctx.file, f"{where}.timeout_seconds",
                               "timeout_seconds, poll_seconds and retry_max_seconds must be at least 1")
+        if acc.tls == "none" and acc.host not in ("localhost", "127.0.0.1", "::1"):
+            raise ConfigError(ctx.file, f"{where}.tls", "\"none\" sends the password in clear: only for a server on "
+                              "this machine (localhost, 127.0.0.1, ::1)")
         if acc.since:
             try:
                 date.fromisoformat(acc.since)

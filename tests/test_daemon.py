@@ -181,3 +181,27 @@ def test_unparseable_message_is_kept_as_an_error_and_left_in_place(dovecot, imap
     assert folder_shas(dovecot, QUARANTINE) == [sha(good)]
     lines = [r.getMessage() for r in caplog.records if "is not mail" in r.getMessage()]
     assert len(lines) == 1 and "left in place" in lines[0]
+
+
+def test_a_message_the_screener_chokes_on_is_kept_as_an_error(dovecot, imap_config, run_daemon, monkeypatch):
+    from screener.daemon.context import Screening
+
+    original = Screening.screen
+
+    def fragile(self, store, messages):
+        if any("POISON" in m.body for m in messages):
+            raise ValueError("the screener broke")
+        return original(self, store, messages)
+
+    monkeypatch.setattr(Screening, "screen", fragile)
+    config = imap_config()
+    raws = [clean(1), clean(2, body="POISON pill"), blocked(3)]
+    dovecot.append_many("sam", "INBOX", raws)
+    daemon = run_daemon(config)
+    wait_until(lambda: len(rows(config)) == 3)
+    daemon.stop()
+    stored = by_sha(config)
+    assert stored[sha(raws[1])]["state"] == "error" and "ValueError" in stored[sha(raws[1])]["error"]
+    assert stored[sha(raws[0])]["state"] == "delivered"
+    assert stored[sha(raws[2])]["state"] == "quarantined"
+    assert sorted(folder_shas(dovecot, "INBOX")) == sorted([sha(raws[0]), sha(raws[1])])

@@ -189,15 +189,13 @@ class FolderWatch:
                 continue        # screened before (a released message coming back, a rescan)
             keys.add(key)
             fresh.append(self._incoming(uid, raw, key))
-        good = [(item, err) for item, err in fresh if err is None]
-        verdicts = iter(self.ctx.screening.screen(store, [item.message for item, _ in good]))
+        fresh = self._screen(store, fresh)
         to_quarantine, to_inbox = [], []
         with store.write():
-            for item, err in fresh:
+            for item, err, verdict in fresh:
                 if err is not None:
                     store.add(item, None, "error", self.folder, "daemon", error=err)
                     continue
-                verdict = next(verdicts)
                 held = verdict.action == "quarantine"
                 moving = held or self.staging
                 row = store.add(item, verdict, "pending" if moving else "delivered", self.folder, "daemon",
@@ -206,10 +204,10 @@ class FolderWatch:
                     (to_quarantine if held else to_inbox).append((item.uid, row))
             store.set_watermark(self.account.name, self.folder, self.uidvalidity, max(uids))
         self.last_uid = max(uids)
-        for item, err in fresh:
+        for item, err, _ in fresh:
             if err is not None:
-                log.warning("%s: message UID %d is not mail (%s); kept in the store as an error and left in "
-                            "place", self.name, item.uid, err)
+                log.warning("%s: message UID %d %s; kept in the store as an error and left in place",
+                            self.name, item.uid, err)
         if fresh:
             self.ctx.on_stored()
         if to_quarantine:
@@ -217,13 +215,37 @@ class FolderWatch:
         if to_inbox:
             moves.move_batch(self, mailbox, store, to_inbox, self.account.inbox, "delivered")
 
+    def _screen(self, store: Store, fresh: list) -> list[tuple]:
+        """(item, error, verdict) for each: the batch in one go; should the screener fail on it, one by
+        one, so that a single hostile message is kept as an error instead of blocking the folder."""
+        good = [item for item, err in fresh if err is None]
+        try:
+            verdicts = dict(zip((item.uid for item in good), self.ctx.screening.screen(
+                store, [item.message for item in good])))
+        except Exception as exc:
+            log.error("%s: screening a batch failed (%s: %s); screening its messages one by one", self.name,
+                      type(exc).__name__, exc)
+            verdicts = {}
+            for item in good:
+                try:
+                    verdicts[item.uid] = self.ctx.screening.screen(store, [item.message])[0]
+                except Exception as one:
+                    verdicts[item.uid] = f"could not be screened ({type(one).__name__})"
+        out = []
+        for item, err in fresh:
+            verdict = verdicts.get(item.uid) if err is None else None
+            if isinstance(verdict, str):
+                err, verdict = verdict, None
+            out.append((item, err, verdict))
+        return out
+
     def _incoming(self, uid: int, raw: bytes, key: str) -> tuple[Incoming, str | None]:
         record_id = f"{self.account.name}/{self.folder}/{self.uidvalidity}/{uid}"
         error = None
         try:
             message = parse_email(raw, record_id, strict=True)
         except MimeError as exc:
-            message, error = Message(id=record_id, body=""), str(exc)
+            message, error = Message(id=record_id, body=""), f"is not mail ({exc})"
         except Exception as exc:       # the parser choked on hostile input: keep it as evidence
             message, error = Message(id=record_id, body=""), f"cannot be parsed ({type(exc).__name__})"
         item = Incoming(message=message, raw=raw, source="imap", dedup_key=key, account=self.account.name,
