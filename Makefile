@@ -34,6 +34,7 @@ bench: setup
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/personas.py
 	$(BIN)/python bench/model.py
+	$(BIN)/python bench/daemon.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
