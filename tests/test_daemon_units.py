@@ -10,18 +10,20 @@ import pytest
 from screener.config import ImapSettings, load_config
 from screener.daemon import status
 from screener.daemon.context import Backoff, RedactingFilter, Secrets
-from screener.daemon.mailbox import CommandFailed, Mailbox, _copyuid, _uid_set
+from screener.daemon.mailbox import CommandFailed, Mailbox
+from screener.daemon.uid_sets import parse_copyuid, uid_set
 from screener.errors import ConfigError
 from screener.sources.mime import MimeError, check_email, message_id, parse_email
 from screener.store import Store
 
 
-def test_uid_sets_and_copyuid():
-    assert _uid_set("1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
-    assert _copyuid([b"1795 4:6,9 20:23"]) == ({4: 20, 5: 21, 6: 22, 9: 23}, 1795)
-    assert _copyuid([b"1795 4:6 20"]) == ({}, None)          # sets of different sizes: ignored
-    assert _copyuid([b"1 1 1", b"2 5 8"]) == ({5: 8}, 2)      # the latest response wins
-    assert _copyuid([]) == ({}, None)
+def test_uid_sets_andparse_copyuid():
+    assert uid_set("1:3,7,10:9") == [1, 2, 3, 7, 9, 10]
+    assert parse_copyuid([b"1795 4:6,9 20:23"]) == ({4: 20, 5: 21, 6: 22, 9: 23}, 1795)
+    assert parse_copyuid([b"1795 4:6 20"]) == ({}, None)          # sets of different sizes: ignored
+    assert parse_copyuid([b"1 1 1", b"2 5 8"]) == ({5: 8}, 2)      # the latest response wins
+    assert parse_copyuid([]) == ({}, None)
+    assert parse_copyuid([b"9 1:4000000000 1:4000000000"]) == ({}, None)    # a hostile server
 
 
 @pytest.mark.parametrize("raw, problem", [

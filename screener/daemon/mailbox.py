@@ -30,6 +30,7 @@ from typing import Iterator
 
 from screener.errors import ScreenerError
 from screener.secrets import redact
+from screener.daemon.uid_sets import parse_copyuid
 from screener.store import sha256
 
 
@@ -214,10 +215,10 @@ class Mailbox:
         if self.can_move:
             with self._guard(f"move to {dest}"):
                 self.client.move(uids, target)
-            return _copyuid(responses.pop("COPYUID", []))
+            return parse_copyuid(responses.pop("COPYUID", []))
         with self._guard(f"copy to {dest}"):
             self.client.copy(uids, target)
-        copied = _copyuid(responses.pop("COPYUID", []))
+        copied = parse_copyuid(responses.pop("COPYUID", []))
         self.expunge(uids)
         return copied
 
@@ -332,24 +333,3 @@ def _loopback(host: str) -> bool:
 def _chunks(items: list, size: int):
     for i in range(0, len(items), size):
         yield items[i:i + size]
-
-
-def _uid_set(text: str) -> list[int]:
-    out = []
-    for part in text.split(","):
-        lo, _, hi = part.partition(":")
-        a, b = int(lo), int(hi or lo)
-        out += list(range(min(a, b), max(a, b) + 1))
-    return out
-
-
-def _copyuid(values) -> tuple[dict[int, int], int | None]:
-    """Parse COPYUID response codes (`<uidvalidity> <source set> <dest set>`, RFC 4315); the last one wins."""
-    for value in reversed(list(values)):
-        text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-        match = re.fullmatch(r"\s*(\d+)\s+([\d:,]+)\s+([\d:,]+)\s*", text)
-        if match:
-            src, dst = _uid_set(match.group(2)), _uid_set(match.group(3))
-            if len(src) == len(dst):
-                return dict(zip(src, dst)), int(match.group(1))
-    return {}, None

@@ -120,7 +120,7 @@ class Daemon:
             if moment - last_tick >= TICK_SECONDS:
                 last_tick = moment
                 self._guarded("periodic jobs", _tick, self.config, store)
-            if moment - last_beat >= HEARTBEAT_SECONDS or self.status.changed.is_set():
+            if moment - last_beat >= HEARTBEAT_SECONDS or (self.status.changed.is_set() and moment - last_beat >= 1):
                 last_beat = moment
                 self._guarded("heartbeat", self._beat, store)
             if self.once and all(w.thread is not None and not w.thread.is_alive() for w in self.watches):
