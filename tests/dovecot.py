@@ -20,6 +20,7 @@ used; run as an ordinary user, everything runs as that user.
 
 from __future__ import annotations
 
+import grp
 import hashlib
 import os
 import pwd
@@ -67,9 +68,11 @@ def _accounts() -> dict:
         mail = pwd.getpwnam("dovenull")
         login = "dovenull"
         internal = "dovecot"
-        return {"uid": mail.pw_uid, "gid": mail.pw_gid, "login": login, "internal": internal, "root": True}
+        return {"uid": mail.pw_uid, "gid": mail.pw_gid, "login": login, "internal": internal,
+                "internal_group": "dovecot", "root": True}
     me = pwd.getpwuid(os.geteuid())
-    return {"uid": me.pw_uid, "gid": me.pw_gid, "login": me.pw_name, "internal": me.pw_name, "root": False}
+    return {"uid": me.pw_uid, "gid": me.pw_gid, "login": me.pw_name, "internal": me.pw_name,
+            "internal_group": grp.getgrgid(os.getegid()).gr_name, "root": False}
 
 
 CONFIG = """\
@@ -90,6 +93,7 @@ first_valid_uid = 1
 first_valid_gid = 1
 default_login_user = {login}
 default_internal_user = {internal}
+default_internal_group = {internal_group}
 imap_idle_notify_interval = 10 mins
 namespace inbox {{
   inbox = yes
@@ -157,7 +161,8 @@ class Dovecot:
         self.write_passwd()
         unprivileged = "" if acc["root"] else UNPRIVILEGED.replace("{user}", acc["login"])
         self.conf.write_text(CONFIG.format(root=self.root, name=self.root.name, uid=acc["uid"], gid=acc["gid"],
-                                           login=acc["login"], internal=acc["internal"], separator=separator,
+                                           login=acc["login"], internal=acc["internal"],
+                                           internal_group=acc["internal_group"], separator=separator,
                                            port=self.port, unprivileged=unprivileged))
 
     @classmethod
