@@ -85,7 +85,8 @@ class ImapSettings:
     quarantine_folder: str = setting("Screener/Quarantine", "Where held messages are moved (created if missing).", "str")
     staging_folder: str = setting("", "Fail-closed mode: server rules deliver here; clean mail is moved to `inbox`.", "str")
     since: str = setting("", "Backfill only messages on or after this date (YYYY-MM-DD); empty: all.", "str")
-    idle_seconds: int = setting(540, "Renew IDLE after this many seconds (at most 600).", "int")
+    idle_seconds: int = setting(120, "Renew IDLE and search the folder again after this many seconds (at most "
+                                     "600).", "int")
     poll_seconds: int = setting(60, "Poll interval when the server lacks IDLE.", "int")
     timeout_seconds: int = setting(30, "Network timeout for one IMAP command.", "int")
     retry_max_seconds: int = setting(300, "Longest wait between reconnection attempts (they start at 1 s and double).",

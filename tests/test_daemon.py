@@ -205,3 +205,70 @@ def test_a_message_the_screener_chokes_on_is_kept_as_an_error(dovecot, imap_conf
     assert stored[sha(raws[0])]["state"] == "delivered"
     assert stored[sha(raws[2])]["state"] == "quarantined"
     assert sorted(folder_shas(dovecot, "INBOX")) == sorted([sha(raws[0]), sha(raws[1])])
+
+
+def test_since_limits_the_backfill_to_recent_mail(dovecot, imap_config, run_daemon):
+    from datetime import datetime, timezone
+
+    config = imap_config(since="2026-01-01")
+    old = blocked(1)
+    dovecot.append("sam", "INBOX", old, date=datetime(2025, 6, 1, tzinfo=timezone.utc))
+    recent = [blocked(2), clean(3)]
+    dovecot.append_many("sam", "INBOX", recent)
+    daemon = run_daemon(config)
+    wait_until(lambda: len(rows(config)) == 2)
+    daemon.stop()
+    assert set(by_sha(config)) == {sha(r) for r in recent}
+    assert folder_shas(dovecot, QUARANTINE) == [sha(recent[0])]
+    assert sha(old) in folder_shas(dovecot, "INBOX")
+
+
+def test_alerts_after_each_stored_batch_and_periodic_jobs(dovecot, imap_config, run_daemon, monkeypatch):
+    from screener import alerts, schedule
+    from screener.daemon import runner
+
+    delivered, ticks = [], []
+    monkeypatch.setattr(alerts, "deliver_pending", lambda config, store: delivered.append(
+        store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]))
+    monkeypatch.setattr(schedule, "tick", lambda config, store: ticks.append(1))
+    monkeypatch.setattr(runner, "TICK_SECONDS", 0.5)
+    config = imap_config()
+    daemon = run_daemon(config)
+    dovecot.append("sam", "INBOX", blocked(1))
+    wait_until(lambda: delivered and delivered[-1] == 1, message="alerts after the first message")
+    dovecot.append("sam", "INBOX", clean(2))
+    wait_until(lambda: delivered[-1] == 2, message="alerts after the second message")
+    wait_until(lambda: len(ticks) >= 2)
+    daemon.stop()
+
+
+def test_mail_arriving_just_before_idle_starts_is_not_missed(dovecot, imap_config, run_daemon, monkeypatch):
+    """Dovecot announces in IDLE only what arrives after IDLE started; the daemon must still see a message
+    that lands between its last search and IDLE, or while it screens a batch, within seconds."""
+    from screener.daemon import folder_sync
+    from screener.daemon.mailbox import Mailbox
+
+    gap = [blocked(1), blocked(2)]
+    during = blocked(3)
+    original_idle, original_batch = Mailbox.idle_start, folder_sync.FolderWatch._screen_batch
+
+    def idle_start(self):
+        if gap:
+            dovecot.append("sam", "INBOX", gap.pop(0))
+        return original_idle(self)
+
+    def screen_batch(self, *args):
+        result = original_batch(self, *args)
+        if during not in sent:
+            sent.append(during)
+            dovecot.append("sam", "INBOX", during)
+        return result
+
+    sent = []
+    monkeypatch.setattr(Mailbox, "idle_start", idle_start)
+    monkeypatch.setattr(folder_sync.FolderWatch, "_screen_batch", screen_batch)
+    config = imap_config(idle_seconds=600)
+    daemon = run_daemon(config)
+    wait_until(lambda: len(folder_shas(dovecot, QUARANTINE)) == 3, timeout=12)
+    daemon.stop()
+    assert folder_shas(dovecot, "INBOX") == []

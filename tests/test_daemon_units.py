@@ -140,3 +140,18 @@ def test_status_of_a_killed_daemon(tmp_path):
     assert facts["daemon"]["state"] == "gone"
     assert "daemon: NOT running (process gone); last heartbeat 5 min ago" in text
     assert "INBOX: stopped; last screened UID 12 (UIDVALIDITY 77)" in text
+
+
+def test_progress_lines_without_a_terminal(caplog, monkeypatch):
+    from screener.cli_daemon import Progress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    caplog.set_level(logging.INFO, logger="screener.daemon")
+    progress = Progress()
+    progress("personal/INBOX", 3, 4)            # a few new messages: not a backfill, nothing said
+    progress("personal/INBOX", 100, 10000)
+    progress("personal/INBOX", 200, 10000)      # within 10 s of the last line: quiet
+    progress("personal/INBOX", 10000, 10000)
+    progress.close()
+    assert [r.getMessage() for r in caplog.records] == ["personal/INBOX: screened 100 of 10000",
+                                                        "personal/INBOX: screened 10000 of 10000"]

@@ -33,6 +33,7 @@ from screener.store import Incoming, Store, StoreError, now, sha256
 BATCH = 100                         # messages screened (and stored) together
 BATCH_BYTES = 24 * 1024 * 1024      # ... unless they are big
 IDLE_SLICE = 1.0                    # seconds between checks for stop and release requests while idling
+SHORT_IDLE = 3.0                    # first IDLE of a session, and after mail arrived: see below
 
 
 class FolderWatch:
@@ -117,9 +118,12 @@ class FolderWatch:
         self._open(mailbox, store)
         moves.reconcile(self, mailbox, store)
         moves.releases(self, mailbox, store)
+        busy = True
         while not self.ctx.stop.is_set():
             self._open(mailbox, store)
-            self._catch_up(mailbox, store)
+            if self._catch_up(mailbox, store):
+                busy = True
+                continue        # search again: mail may have come in while this batch was screened
             if self.ctx.stop.is_set():
                 return
             if moves.releases(self, mailbox, store):
@@ -128,7 +132,8 @@ class FolderWatch:
             self.failed = False
             if self.ctx.once:
                 return
-            self._wait(mailbox, store)
+            self._wait(mailbox, store, short=busy)
+            busy = False
 
     def _open(self, mailbox: Mailbox, store: Store) -> None:
         info = mailbox.select(self.folder)
@@ -153,10 +158,11 @@ class FolderWatch:
 
     # -- screening -----------------------------------------------------------------------------
 
-    def _catch_up(self, mailbox: Mailbox, store: Store) -> None:
+    def _catch_up(self, mailbox: Mailbox, store: Store) -> int:
+        """Screen everything above the watermark; return how many UIDs were handled."""
         uids = mailbox.uids_after(self.last_uid, self.account.since)
         if not uids:
-            return
+            return 0
         total, done = len(uids), 0
         if total > BATCH:
             self._status(state="backfilling", backfill=[0, total])
@@ -177,6 +183,7 @@ class FolderWatch:
             if total > BATCH:
                 self._status(backfill=[done, total])
         self._status(last_contact=now(), last_uid=self.last_uid)
+        return done
 
     def _screen_batch(self, mailbox: Mailbox, store: Store, uids: list[int], raws: dict[int, bytes]) -> None:
         fresh, keys = [], set()
@@ -255,8 +262,15 @@ class FolderWatch:
 
     # -- waiting -------------------------------------------------------------------------------
 
-    def _wait(self, mailbox: Mailbox, store: Store) -> None:
-        deadline = time.monotonic() + (self.account.idle_seconds if mailbox.can_idle else self.account.poll_seconds)
+    def _wait(self, mailbox: Mailbox, store: Store, short: bool = False) -> None:
+        """Wait for news. A server reports in IDLE only what arrives once IDLE has started (Dovecot does not
+        even report what came between our last SEARCH and IDLE), so the first IDLE of a session and the one
+        after mail arrived are short: the next cycle's search finds such a message within seconds. Quiet
+        cycles last `idle_seconds`."""
+        period = self.account.idle_seconds if mailbox.can_idle else self.account.poll_seconds
+        if short and mailbox.can_idle:
+            period = min(period, SHORT_IDLE)
+        deadline = time.monotonic() + period
         if not mailbox.can_idle:
             self._status(state="polling")
             while not self.ctx.stop.is_set() and time.monotonic() < deadline:
