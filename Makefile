@@ -35,6 +35,9 @@ bench: setup
 	$(BIN)/python bench/personas.py
 	$(BIN)/python bench/model.py
 	$(BIN)/python bench/sms.py
+	$(BIN)/python bench/daemon.py
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "screener.cli_report",
     "screener.cli_web",
     "screener.cli_sms",
+    "screener.cli_daemon",
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from datetime import date
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -84,9 +85,12 @@ class ImapSettings:
     quarantine_folder: str = setting("Screener/Quarantine", "Where held messages are moved (created if missing).", "str")
     staging_folder: str = setting("", "Fail-closed mode: server rules deliver here; clean mail is moved to `inbox`.", "str")
     since: str = setting("", "Backfill only messages on or after this date (YYYY-MM-DD); empty: all.", "str")
-    idle_seconds: int = setting(540, "Renew IDLE after this many seconds (at most 600).", "int")
+    idle_seconds: int = setting(120, "Renew IDLE and search the folder again after this many seconds (at most "
+                                     "600).", "int")
     poll_seconds: int = setting(60, "Poll interval when the server lacks IDLE.", "int")
     timeout_seconds: int = setting(30, "Network timeout for one IMAP command.", "int")
+    retry_max_seconds: int = setting(300, "Longest wait between reconnection attempts (they start at 1 s and double).",
+                                     "int")
 
 
 @dataclass(frozen=True)
@@ -248,6 +252,21 @@ def _check_imap(ctx: "_Context", accounts) -> None:
             raise ConfigError(ctx.file, f"{where}.idle_seconds", "must be between 1 and 600")
         if acc.quarantine_folder in acc.folders:
             raise ConfigError(ctx.file, f"{where}.quarantine_folder", "must not be one of the watched folders")
+        if acc.staging_folder and acc.staging_folder in (acc.inbox, acc.quarantine_folder):
+            raise ConfigError(ctx.file, f"{where}.staging_folder", "must differ from inbox and quarantine_folder")
+        if not acc.folders and not acc.staging_folder:
+            raise ConfigError(ctx.file, f"{where}.folders", "give at least one folder to watch")
+        if acc.timeout_seconds < 1 or acc.poll_seconds < 1 or acc.retry_max_seconds < 1:
+            raise ConfigError(ctx.file, f"{where}.timeout_seconds",
+                              "timeout_seconds, poll_seconds and retry_max_seconds must be at least 1")
+        if acc.tls == "none" and acc.host not in ("localhost", "127.0.0.1", "::1"):
+            raise ConfigError(ctx.file, f"{where}.tls", "\"none\" sends the password in clear: only for a server on "
+                              "this machine (localhost, 127.0.0.1, ::1)")
+        if acc.since:
+            try:
+                date.fromisoformat(acc.since)
+            except ValueError:
+                raise ConfigError(ctx.file, f"{where}.since", f"must be a date written YYYY-MM-DD, not {acc.since!r}") from None
 
 
 def _check_sms(ctx: "_Context", sms) -> None:

@@ -15,7 +15,13 @@ import html
 import re
 from datetime import timezone
 
+from screener.errors import ScreenerError
 from screener.message import Message
+
+
+class MimeError(ScreenerError):
+    """Bytes that are not an email message at all (no header fields, binary garbage)."""
+
 
 MAX_HEADER = 4096
 MAX_TEXT = 200_000
@@ -84,8 +90,52 @@ def body_text(msg) -> str:
     return html_to_text("\n".join(markup))[:MAX_TEXT]
 
 
-def parse_email(raw: bytes, msg_id: str) -> Message:
-    """A Message from raw bytes; never raises on malformed mail (it does its best)."""
+def check_email(raw: bytes) -> None:
+    """Raise MimeError unless `raw` looks like mail: some header fields, no NUL bytes in them.
+
+    Deliberately lenient: missing From, broken encodings, bad MIME structure
+    and odd line ends are all fine; only bytes that have no header at all are
+    refused (they cannot be attributed to anyone and are kept as evidence).
+    """
+    if not raw or not raw.strip():
+        raise MimeError("the message is empty")
+    end = _header_end(raw)
+    head = raw[:end]
+    if b"\0" in head:
+        raise MimeError("the header contains NUL bytes (binary data, not mail)")
+    fields = [line for line in head.splitlines() if line and not line[:1].isspace()]
+    if fields and fields[0].startswith(b"From "):      # an mbox separator line
+        fields = fields[1:]
+    if not fields or not _FIELD.match(fields[0]):
+        raise MimeError("no header fields (this is not an email message)")
+
+
+_FIELD = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+
+def _header_end(raw: bytes) -> int:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = raw.find(sep)
+        if i >= 0:
+            return i
+    return len(raw)
+
+
+def message_id(raw: bytes) -> str:
+    """The Message-ID header (angle brackets kept), or '' when there is none."""
+    head = raw[:_header_end(raw)][:65536]
+    match = re.search(rb"(?im)^message-id[ \t]*:[ \t]*((?:[^\r\n]|\r?\n[ \t])*)", head)
+    if not match:
+        return ""
+    value = b" ".join(match.group(1).split()).decode("ascii", errors="replace")
+    return value[:998]
+
+
+def parse_email(raw: bytes, msg_id: str, strict: bool = False) -> Message:
+    """A Message from raw bytes. Never raises on malformed mail (it does its best),
+    except that with `strict` bytes that are not mail at all raise MimeError."""
+    if strict:
+        check_email(raw)
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     name, addr = email.utils.parseaddr(decode_header(msg.get("From")))
     date = ""

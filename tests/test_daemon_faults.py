@@ -1,0 +1,101 @@
+"""Faults against a real Dovecot: the server killed during IDLE, a hung server,
+a bad password. Each is one clear log line, a backoff, and no lost message."""
+
+import time
+
+from conftest_dovecot import wait_until
+from test_daemon import QUARANTINE, blocked, clean, folder_shas, rows, sha
+
+from screener.store import Store
+
+
+def watch_state(config):
+    import json
+
+    with Store(config.store.path, readonly=True) as store:
+        saved = json.loads(store.get_state("daemon.status", "{}"))
+    return {w["folder"]: w for w in saved.get("watches", [])}
+
+
+def fault_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_server_killed_during_idle_and_restarted(dovecot, imap_config, run_daemon, caplog):
+    config = imap_config()
+    first = clean(1)
+    dovecot.append("sam", "INBOX", first)
+    daemon = run_daemon(config)
+    wait_until(lambda: watch_state(config).get("INBOX", {}).get("state") == "idle", message="idle")
+    dovecot.kill()
+    # Mail keeps arriving by local delivery while the IMAP server is down.
+    meanwhile = [blocked(2), clean(3)]
+    for raw in meanwhile:
+        dovecot.deliver("sam", "INBOX", raw)
+    wait_until(lambda: any("retrying" in line for line in fault_lines(caplog)), message="fault logged")
+    time.sleep(1.5)     # a few failed reconnections: each is one line, none spins
+    dovecot.start_again()
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(meanwhile[0])], message="after restart")
+    wait_until(lambda: len(rows(config)) == 3)
+    assert daemon.thread.is_alive()
+    daemon.stop()
+    lines = fault_lines(caplog)
+    assert any("closed the connection" in line or "connection refused" in line for line in lines)
+    assert 1 <= len(lines) <= 8, lines
+    assert not any("Traceback" in line or "unexpected" in line for line in lines)
+    assert sorted(folder_shas(dovecot, "INBOX")) == sorted([sha(first), sha(meanwhile[1])])
+
+
+def test_hung_server_is_detected_and_left(dovecot, imap_config, run_daemon, caplog):
+    config = imap_config(idle_seconds=2, timeout_seconds=1)
+    daemon = run_daemon(config)
+    wait_until(lambda: watch_state(config).get("INBOX", {}).get("state") == "idle")
+    dovecot.pause()
+    wait_until(lambda: any("no answer within 1 s" in line for line in fault_lines(caplog)), timeout=10,
+               message="hang detected")
+    dovecot.resume()
+    raw = blocked(1)
+    dovecot.append("sam", "INBOX", raw)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)], message="after the server woke up")
+    daemon.stop()
+    state = watch_state(config)["INBOX"]
+    assert state["faults"] >= 1 and "no answer" in state["last_error"]
+
+
+def test_bad_password_backs_off_and_never_logs_the_password(dovecot, imap_config, run_daemon, caplog,
+                                                           monkeypatch):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="imapclient")
+    config = imap_config()
+    monkeypatch.setenv("SCREENER_TEST_IMAP_PASSWORD", "Wr0ng-Pa55word")
+    dovecot.append("sam", "INBOX", blocked(1))
+    daemon = run_daemon(config)
+    wait_until(lambda: sum("refused the login" in line for line in fault_lines(caplog)) >= 2, timeout=10)
+    time.sleep(1)
+    assert daemon.thread.is_alive()
+    attempts = sum("refused the login" in line for line in fault_lines(caplog))
+    assert attempts <= 6      # backoff, no spinning
+    assert rows(config) == []
+    everything = "\n".join(r.getMessage() for r in caplog.records)
+    assert "LOGIN" in everything                      # the protocol trace was on ...
+    assert "Wr0ng-Pa55word" not in everything        # ... and the password never in it
+    line = next(line for line in fault_lines(caplog) if "refused the login" in line)
+    assert "sam@127.0.0.1" in line and "retrying in" in line
+    # The right password is picked up at the next attempt, without a restart.
+    monkeypatch.setenv("SCREENER_TEST_IMAP_PASSWORD", dovecot.users["sam"])
+    wait_until(lambda: len(folder_shas(dovecot, QUARANTINE)) == 1)
+    daemon.stop()
+
+
+def test_poll_fallback_without_idle(dovecot, imap_config, run_daemon, monkeypatch):
+    from screener.daemon import mailbox
+
+    monkeypatch.setattr(mailbox.Mailbox, "can_idle", property(lambda self: False))
+    config = imap_config(poll_seconds=1)
+    daemon = run_daemon(config)
+    wait_until(lambda: watch_state(config).get("INBOX", {}).get("state") == "polling")
+    raw = blocked(1)
+    dovecot.append("sam", "INBOX", raw)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)], timeout=10)
+    daemon.stop()
