@@ -58,9 +58,13 @@ def main() -> None:
         config = ROOT / "tests" / "bench_config.toml"
         cmd = [sys.executable, "-m", "screener", "classify", "--config", str(config), "--input", str(inp),
                "--output", str(out)]
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(["taskset", "-c", "0", *cmd] if _has_taskset() else cmd, capture_output=True, text=True)
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         if proc.returncode != 0:
             raise SystemExit(f"classify failed: {proc.stderr}")
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -74,7 +78,10 @@ def main() -> None:
             f"| wall time, whole command incl. start-up | {wall:.2f} s | |\n"
             f"| throughput incl. start-up | **{rate:,.0f} messages/s** ({verdict} the target) | >= {TARGET:,}/s on one core |\n"
             f"| start-up (one message, whole command) | {startup:.2f} s | model loads in < 1 s |\n"
-            f"| peak resident memory | {peak_mb:.0f} MB | |\n")
+            f"| CPU time of the command (user + system) | {cpu:.2f} s: {N / cpu:,.0f} messages per CPU-second | |\n"
+            f"| peak resident memory | {peak_mb:.0f} MB | |\n"
+            f"\nMachine load average when it ran: {load:.1f} on 2 cores (other work was running: wall time "
+            "is then longer than CPU time; the CPU-time figure is what one free core does).\n")
     write_section("classify throughput", body, "make bench (or: .venv/bin/python bench/classify.py)")
     print(body)
 
