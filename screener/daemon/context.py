@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -129,7 +128,3 @@ class Backoff:
 
     def reset(self) -> None:
         self.delay = 1
-
-
-def monotonic() -> float:
-    return time.monotonic()
