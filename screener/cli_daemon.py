@@ -68,38 +68,45 @@ def setup_logging(secrets, verbose: bool = False, trace_imap: bool = False) -> l
 
 
 class Progress:
-    """Backfill progress: a bar on a terminal, else a log line every 10 s and at the end."""
+    """Backfill progress: a bar on a terminal while a backfill runs, else a log line every 10 s and at the end."""
 
     def __init__(self):
         self.lock = threading.Lock()
+        self.tty = sys.stderr.isatty()
         self.bar = None
         self.tasks: dict[str, int] = {}
         self.last_line: dict[str, float] = {}
-        if sys.stderr.isatty():
-            from rich.progress import Progress as Bar
-
-            self.bar = Bar(transient=False, redirect_stderr=True)
-            self.bar.start()
 
     def __call__(self, name: str, done: int, total: int) -> None:
         if total < 50:      # a few new messages are not a backfill
             return
         with self.lock:
-            if self.bar is not None:
-                if name not in self.tasks:
-                    self.tasks[name] = self.bar.add_task(f"screening {name}", total=total)
-                self.bar.update(self.tasks[name], completed=done, total=total)
-                if done >= total:
-                    del self.tasks[name]
+            if self.tty:
+                self._draw(name, done, total)
                 return
             moment = time.monotonic()
             if done >= total or moment - self.last_line.get(name, 0) >= 10:
                 self.last_line[name] = moment
                 logging.getLogger("screener.daemon").info("%s: screened %d of %d", name, done, total)
 
+    def _draw(self, name: str, done: int, total: int) -> None:
+        if self.bar is None:
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(redirect_stderr=True)    # log lines are printed above the bar
+            self.bar.start()
+        if name not in self.tasks:
+            self.tasks[name] = self.bar.add_task(f"screening {name}", total=total)
+        self.bar.update(self.tasks[name], completed=done, total=total)
+        if done >= total:
+            del self.tasks[name]
+            if not self.tasks:
+                self.close()
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+            self.bar = None
 
 
 def cmd_run(args) -> int:

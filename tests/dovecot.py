@@ -189,7 +189,7 @@ class Dovecot:
             return
         log = open(self.root / "master.out", "ab")
         self.proc = subprocess.Popen([DOVECOT, "-F", "-c", str(self.conf)], stdout=log, stderr=log,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+                                     stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent)
         log.close()
         self.paused = False
         deadline = time.monotonic() + wait
@@ -337,6 +337,16 @@ class Dovecot:
         if out.returncode != 0:
             raise RuntimeError(f"doveadm {' '.join(args)} failed: {out.stderr.decode(errors='replace').strip()}")
         return out.stdout.decode(errors="replace")
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: be killed if the test process dies, even by SIGKILL (Linux)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _live_members(pgid: int) -> list[int]:

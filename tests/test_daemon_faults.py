@@ -99,3 +99,16 @@ def test_poll_fallback_without_idle(dovecot, imap_config, run_daemon, monkeypatc
     dovecot.append("sam", "INBOX", raw)
     wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)], timeout=10)
     daemon.stop()
+
+
+def test_a_missing_folder_is_one_clear_fault_and_staging_is_created(dovecot, imap_config, run_daemon, caplog):
+    config = imap_config(folders=["INBOX", "Archive/Typo"], staging_folder="Staging")
+    raw = blocked(1)
+    daemon = run_daemon(config)
+    wait_until(lambda: "Staging" in dovecot.folders())
+    dovecot.append("sam", "Staging", raw)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    wait_until(lambda: watch_state(config).get("Archive/Typo", {}).get("faults"))
+    daemon.stop()
+    lines = [line for line in fault_lines(caplog) if "Archive/Typo" in line]
+    assert lines and "there is no folder 'Archive/Typo'" in lines[0]

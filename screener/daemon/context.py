@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -72,15 +71,16 @@ class Secrets:
     """Every secret resolved so far, so that log lines can be scrubbed of them."""
 
     def __init__(self):
-        self._values: set[str] = set()
+        self._values: tuple[str, ...] = ()
 
     def add(self, value: str) -> None:
-        if value:
-            self._values.add(value)
-            self._values.add(value.replace("\\", "\\\\").replace('"', '\\"'))   # as quoted in LOGIN
+        if value and value not in self._values:
+            quoted = value.replace("\\", "\\\\").replace('"', '\\"')      # as written in a LOGIN command
+            # Replaced whole (never changed in place), so other threads can scrub while one adds.
+            self._values = tuple(sorted(set(self._values) | {value, quoted}, key=len, reverse=True))
 
     def scrub(self, text: str) -> str:
-        return redact(text, *sorted(self._values, key=len, reverse=True))
+        return redact(text, *self._values)
 
 
 class RedactingFilter(logging.Filter):
@@ -129,7 +129,3 @@ class Backoff:
 
     def reset(self) -> None:
         self.delay = 1
-
-
-def monotonic() -> float:
-    return time.monotonic()

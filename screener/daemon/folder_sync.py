@@ -115,6 +115,8 @@ class FolderWatch:
     def _session(self, mailbox: Mailbox, store: Store, backoff: Backoff) -> None:
         if mailbox.ensure_folder(self.account.quarantine_folder):
             log.info("%s: created the quarantine folder %s", self.name, self.account.quarantine_folder)
+        if self.staging and mailbox.ensure_folder(self.folder):
+            log.info("%s: created the staging folder (point your server's rules at it)", self.name)
         self._open(mailbox, store)
         moves.reconcile(self, mailbox, store)
         moves.releases(self, mailbox, store)
@@ -252,7 +254,7 @@ class FolderWatch:
         try:
             message = parse_email(raw, record_id, strict=True)
         except MimeError as exc:
-            message, error = Message(id=record_id, body=""), f"is not mail ({exc})"
+            message, error = Message(id=record_id, body=""), f"is not mail: {exc}"
         except Exception as exc:       # the parser choked on hostile input: keep it as evidence
             message, error = Message(id=record_id, body=""), f"cannot be parsed ({type(exc).__name__})"
         item = Incoming(message=message, raw=raw, source="imap", dedup_key=key, account=self.account.name,

@@ -144,8 +144,16 @@ class Mailbox:
         return True
 
     def select(self, folder: str) -> FolderInfo:
-        with self._guard(f"open folder {folder}"):
-            info = self.client.select_folder(self.server_name(folder))
+        try:
+            with self._guard(f"open folder {folder}"):
+                info = self.client.select_folder(self.server_name(folder))
+        except CommandFailed:
+            with self._guard(f"look for folder {folder}"):
+                exists = self.client.folder_exists(self.server_name(folder))
+            if not exists:
+                raise CommandFailed(f"{self.where}: there is no folder {folder!r} (check the config's folders, "
+                                    "and the separator: write levels with '/')") from None
+            raise
         self.selected = FolderInfo(folder, int(info[b"UIDVALIDITY"]), int(info.get(b"UIDNEXT", 0) or 0),
                                    int(info.get(b"EXISTS", 0) or 0))
         return self.selected

@@ -59,6 +59,7 @@ class Daemon:
         self._reload = threading.Event()
         self._stored = threading.Event()
         self._lock_file = None
+        self._run_id: int | None = None
         self.started = threading.Event()
 
     # -- called from signal handlers or other threads --------------------------------------
@@ -84,7 +85,7 @@ class Daemon:
             self.claim()
             store = Store(self.config.store.path)
             model = self.load_model()
-            run_id = store.run_started(os.getpid())
+            run_id = self._run_id = store.run_started(os.getpid())
             self._start_watches(store, self.config, model)
             log.info("screener daemon started (pid %d), watching %s", os.getpid(),
                      ", ".join(w.name for w in self.watches))
@@ -129,9 +130,8 @@ class Daemon:
 
     def _beat(self, store: Store) -> None:
         self.status.changed.clear()
-        run = store.conn.execute("SELECT id FROM runs WHERE status = 'running' ORDER BY id DESC LIMIT 1").fetchone()
-        if run is not None:
-            store.heartbeat(run[0])
+        if self._run_id is not None:
+            store.heartbeat(self._run_id)
         self._save_status(store)
 
     def _save_status(self, store: Store) -> None:

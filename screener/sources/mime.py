@@ -102,12 +102,12 @@ def check_email(raw: bytes) -> None:
     end = _header_end(raw)
     head = raw[:end]
     if b"\0" in head:
-        raise MimeError("the header contains NUL bytes (binary data, not mail)")
+        raise MimeError("its header holds NUL bytes (binary data)")
     fields = [line for line in head.splitlines() if line and not line[:1].isspace()]
     if fields and fields[0].startswith(b"From "):      # an mbox separator line
         fields = fields[1:]
     if not fields or not _FIELD.match(fields[0]):
-        raise MimeError("no header fields (this is not an email message)")
+        raise MimeError("it has no header fields at all")
 
 
 _FIELD = re.compile(rb"^[!-9;-~]+[ \t]*:")
