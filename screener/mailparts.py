@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 
-from screener.sources.mime import decode_bytes, decode_header, header, parse_bytes, walk
+from screener.sources.mime import content_charset, decode_bytes, decode_header, header, parse_bytes, walk
 
 MAX_HTML = 1_000_000
 MAX_IMAGE = 2_000_000
@@ -56,13 +56,16 @@ def _decoded(part) -> bytes:
     except (ValueError, AssertionError):
         payload = None
     if payload is None:
-        text = part.get_payload()
+        try:                 # without decoding, the stdlib reads the charset parameter (and may raise)
+            text = part.get_payload()
+        except (TypeError, ValueError, LookupError, UnicodeError):
+            text = None
         return text.encode("utf-8", "replace") if isinstance(text, str) else b""
     return payload
 
 
 def _text(part, limit: int) -> str:
-    return decode_bytes(_decoded(part)[:limit], part.get_content_charset())
+    return decode_bytes(_decoded(part)[:limit], content_charset(part))
 
 
 def _inline_parts(msg):
@@ -114,7 +117,7 @@ def attachments(raw: bytes) -> list[tuple[str, str, int]]:
 def _filename(part) -> str | None:
     try:
         return part.get_filename()
-    except (UnicodeError, LookupError, ValueError):     # an RFC 2231 name in a charset that cannot replace
+    except (UnicodeError, LookupError, ValueError, TypeError):   # RFC 2231 names the stdlib cannot read
         return "(unreadable name)"
 
 

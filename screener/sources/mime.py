@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import codecs
 import email
+import email.errors
 import email.header
 import email.parser
 import email.policy
@@ -40,6 +41,7 @@ _HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in (
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _BLOCK = re.compile(r"<\s*(br|p|div|tr|li|h\d)\b[^>]{0,500}>", re.IGNORECASE)
 _BOUNDARY = re.compile(rb"boundary\*?[0-9]*\*?\s*=", re.IGNORECASE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _NOT_TEXT = re.compile(r"^(--\S*|[A-Za-z][\w-]{0,60}:[ \t].*|[A-Za-z0-9+/=]{60,})$")
 
 
@@ -59,7 +61,7 @@ def decode_header(value) -> str:
     value = str(value)[:MAX_HEADER]
     try:
         parts = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
+    except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
         return value
     out = []
     for text, charset in parts:
@@ -75,13 +77,22 @@ def header(part, name: str) -> str:
     return "" if value is None else str(value)
 
 
+def content_charset(part) -> str | None:
+    """The part's charset parameter; None when absent or unreadable (the stdlib raises
+    TypeError on RFC 2231 continuations such as `charset*0=a; charset*=b`)."""
+    try:
+        return part.get_content_charset()
+    except (TypeError, ValueError, LookupError, UnicodeError):
+        return None
+
+
 def parse_bytes(raw: bytes):
     """The email package's message for `raw`, streamed. Tangled mail (see the module's doc) is
     parsed for its headers only; `tangled(msg)` is then true and its payload is the raw body."""
     if _parse_work(raw) <= MAX_PARSE_WORK:
         try:
             return email.parser.BytesParser(policy=email.policy.compat32).parse(io.BytesIO(raw))
-        except RecursionError:
+        except (RecursionError, TypeError):     # TypeError: a boundary in mixed RFC 2231 forms
             pass
     msg = email.parser.BytesParser(policy=email.policy.compat32).parse(io.BytesIO(raw), headersonly=True)
     msg.screener_tangled = True
@@ -141,24 +152,24 @@ def _payload_text(part) -> str:
     except (ValueError, AssertionError):
         payload = None
     if payload is None:
-        payload = part.get_payload()
+        try:                 # without decoding, the stdlib reads the charset parameter (and may raise)
+            payload = part.get_payload()
+        except (TypeError, ValueError, LookupError, UnicodeError):
+            payload = None
         return payload if isinstance(payload, str) else ""
-    return decode_bytes(payload[:MAX_TEXT * 4], part.get_content_charset())
+    return decode_bytes(payload[:MAX_TEXT * 4], content_charset(part))
 
 
-def _tangled_text(msg) -> str:
+def tangled_text(raw: bytes) -> str:
     """The readable lines of a tangled message's raw body (boundaries, part headers and base64 dropped)."""
-    body = msg.get_payload()
-    body = body if isinstance(body, str) else ""
-    body = body[:MAX_TEXT * 4].encode("ascii", "surrogateescape").decode("utf-8", errors="replace")
+    end = _HEADER_END.search(raw)
+    body = raw[end.end():end.end() + MAX_TEXT * 4].decode("utf-8", errors="replace") if end else ""
     lines = [line for line in body.splitlines() if not _NOT_TEXT.match(line.strip())]
     text = "\n".join(lines)
     return html_to_text(text) if "<" in text else text[:MAX_TEXT].strip()
 
 
 def body_text(msg) -> str:
-    if tangled(msg):
-        return _tangled_text(msg)
     plain, markup, plain_size, markup_size = [], [], 0, 0
     for part in walk(msg):
         if part.is_multipart():
@@ -191,5 +202,6 @@ def parse_email(raw: bytes, msg_id: str) -> Message:
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
     to = [a for _, a in email.utils.getaddresses([decode_header(msg.get("To"))]) if a][:50]
-    return Message(id=msg_id, body=body_text(msg), sender=addr, channel="email", sender_name=name,
+    body = tangled_text(raw) if tangled(msg) else body_text(msg)
+    return Message(id=msg_id, body=body, sender=addr, channel="email", sender_name=name,
                    subject=decode_header(msg.get("Subject")), date=date, to=tuple(to))
