@@ -41,6 +41,7 @@ _HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in (
 _TAGS = re.compile(r"<[^>]{0,2000}>")
 _BLOCK = re.compile(r"<\s*(br|p|div|tr|li|h\d)\b[^>]{0,500}>", re.IGNORECASE)
 _BOUNDARY = re.compile(rb"boundary\*?[0-9]*\*?\s*=", re.IGNORECASE)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _NOT_TEXT = re.compile(r"^(--\S*|[A-Za-z][\w-]{0,60}:[ \t].*|[A-Za-z0-9+/=]{60,})$")
 
@@ -58,7 +59,7 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
 def decode_header(value) -> str:
     if value is None:
         return ""
-    value = str(value)[:MAX_HEADER]
+    value = _FOLD.sub("", str(value)[:MAX_HEADER])     # unfold first: the stdlib drops the space of a folded line
     try:
         parts = email.header.decode_header(value)
     except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
