@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Iterable, Iterator
 
 from screener.errors import RecordError
-from screener.message import Message
+from screener.message import Message, clean_text
 from screener.screening import Screener
 
 CHUNK = 1024
@@ -33,8 +33,8 @@ def parse_line(line: str) -> Message | dict:
         try:
             obj = json.loads(line)
             if isinstance(obj, dict) and isinstance(obj.get("id"), (str, int)):
-                rec_id = str(obj["id"])
-        except (json.JSONDecodeError, RecursionError):
+                rec_id = clean_text(str(obj["id"]))
+        except (ValueError, RecursionError):
             pass
         return {"id": rec_id, "error": str(exc)}
 

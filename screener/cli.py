@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 unexpected failure; 2 bad config or usage;
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
 
@@ -119,8 +120,8 @@ def cmd_classify(args) -> int:
     from screener.classify import Progress, classify_stream
 
     screener = _screener(args)
-    if args.input == "-":
-        infile, size = sys.stdin, None
+    if args.input == "-":            # read like a file: bad UTF-8 is replaced, never fatal
+        infile, size = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"), None
     else:
         try:
             infile = open(args.input, encoding="utf-8", errors="replace")
@@ -136,7 +137,7 @@ def cmd_classify(args) -> int:
         progress.close()
         if out is not sys.stdout:
             out.close()
-        if infile is not sys.stdin:
+        if args.input != "-":
             infile.close()
     if stats.errors:
         print(f"screener: {stats.errors} of {stats.screened + stats.errors} lines could not be screened "

@@ -2,17 +2,16 @@
 report show: the headers that matter, the HTML part, and inline images.
 
 Everything is read from the stored bytes with the standard email package
-(`compat32`, immune to pathological headers); nothing is fetched.
+(`compat32`, immune to pathological headers), through `mime.parse_bytes`
+(streamed, bounded time on hostile structure); nothing is fetched.
 """
 
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import re
 
-from screener.sources.mime import decode_header
+from screener.sources.mime import content_charset, decode_bytes, decode_header, header, parse_bytes, walk
 
 MAX_HTML = 1_000_000
 MAX_IMAGE = 2_000_000
@@ -27,7 +26,7 @@ MAX_RECEIVED = 6
 
 
 def parse(raw: bytes):
-    return email.message_from_bytes(raw, policy=email.policy.compat32)
+    return parse_bytes(raw)
 
 
 def key_headers(raw: bytes) -> list[tuple[str, str]]:
@@ -57,25 +56,23 @@ def _decoded(part) -> bytes:
     except (ValueError, AssertionError):
         payload = None
     if payload is None:
-        text = part.get_payload()
+        try:                 # without decoding, the stdlib reads the charset parameter (and may raise)
+            text = part.get_payload()
+        except (TypeError, ValueError, LookupError, UnicodeError):
+            text = None
         return text.encode("utf-8", "replace") if isinstance(text, str) else b""
     return payload
 
 
 def _text(part, limit: int) -> str:
-    data = _decoded(part)[:limit]
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return data.decode(charset, errors="replace")
-    except LookupError:
-        return data.decode("utf-8", errors="replace")
+    return decode_bytes(_decoded(part)[:limit], content_charset(part))
 
 
 def _inline_parts(msg):
-    for part in msg.walk() if msg.is_multipart() else [msg]:
+    for part in walk(msg):
         if part.is_multipart():
             continue
-        if (part.get("Content-Disposition") or "").lower().startswith("attachment"):
+        if header(part, "Content-Disposition").lower().startswith("attachment"):
             continue
         yield part
 
@@ -91,10 +88,10 @@ def html_part(raw: bytes) -> str | None:
 def inline_images(raw: bytes) -> dict[str, str]:
     """Content-ID -> data: URL for the message's own raster images (referenced as cid: in its HTML)."""
     out: dict[str, str] = {}
-    for part in parse(raw).walk():
+    for part in walk(parse(raw)):
         if part.is_multipart() or part.get_content_type() not in IMAGE_TYPES:
             continue
-        cid = (part.get("Content-ID") or "").strip().strip("<>").strip()
+        cid = header(part, "Content-ID").strip().strip("<>").strip()
         if not cid or len(out) >= MAX_IMAGES:
             continue
         data = _decoded(part)
@@ -107,14 +104,21 @@ def inline_images(raw: bytes) -> dict[str, str]:
 def attachments(raw: bytes) -> list[tuple[str, str, int]]:
     """(file name, content type, size) of each attachment; never opened."""
     out = []
-    for part in parse(raw).walk():
+    for part in walk(parse(raw)):
         if part.is_multipart():
             continue
-        disposition = (part.get("Content-Disposition") or "").lower()
-        name = part.get_filename()
+        disposition = header(part, "Content-Disposition").lower()
+        name = _filename(part)
         if disposition.startswith("attachment") or (name and part.get_content_maintype() != "text"):
             out.append((decode_header(name or "(no name)"), part.get_content_type(), len(_decoded(part))))
     return out
+
+
+def _filename(part) -> str | None:
+    try:
+        return part.get_filename()
+    except (UnicodeError, LookupError, ValueError, TypeError):   # RFC 2231 names the stdlib cannot read
+        return "(unreadable name)"
 
 
 _SPACE = re.compile(r"\s+")

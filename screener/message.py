@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from screener.errors import RecordError
 
 CHANNELS = ("email", "sms")
 _FIELDS = {"id", "channel", "sender", "sender_name", "subject", "body", "date", "to"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """`value` with lone UTF-16 surrogates (which JSON's \\ud800 escapes can produce, and which
+    cannot be encoded, stored or scored) replaced by U+FFFD."""
+    return value if value.isascii() else _SURROGATE.sub("\ufffd", value)
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,14 @@ class Message:
     date: str = ""
     to: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        for name in ("id", "body", "sender", "sender_name", "subject", "date"):
+            value = getattr(self, name)
+            if isinstance(value, str) and not value.isascii():
+                object.__setattr__(self, name, clean_text(value))
+        if any(isinstance(t, str) and not t.isascii() for t in self.to):
+            object.__setattr__(self, "to", tuple(clean_text(t) if isinstance(t, str) else t for t in self.to))
 
     @property
     def text(self) -> str:
@@ -78,8 +94,8 @@ class Message:
     def from_json(cls, line: str) -> "Message":
         try:
             obj = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            raise RecordError(f"not valid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:    # ValueError: JSONDecodeError, or an integer of > 4300 digits
+            raise RecordError(f"not valid JSON: {str(exc)[:200]}") from None
         return cls.from_dict(obj)
 
 

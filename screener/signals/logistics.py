@@ -82,27 +82,31 @@ def fmt_day(d: date) -> str:
 def find_dates(text: str, sent: date | None) -> list[str]:
     text = lower(text)
     found: list[tuple[int, str]] = []
-    explicit: list[int] = []   # where explicit dates start: a weekday just before one names the same day
+    explicit: list[int] = []   # where explicit dates start (sorted): a weekday just before one names the same day
+
+    def explicit_within(start: int, end: int) -> bool:      # bisect: linear time on hostile text full of dates
+        i = bisect.bisect_left(explicit, start)
+        return i < len(explicit) and explicit[i] <= end
     year = sent.year if sent else date.today().year
     for m in _DAY_MONTH.finditer(text):
         found.append((m.start(), _mk(year, _month(m.group(2)), int(m.group(1)), sent)))
-        explicit.append(m.start())
+        bisect.insort(explicit, m.start())
     for m in _MONTH_DAY.finditer(text):
         found.append((m.start(), _mk(year, _month(m.group(1)), int(m.group(2)), sent)))
-        explicit.append(m.start())
+        bisect.insort(explicit, m.start())
     for m in _NUMERIC.finditer(text):
         a, b = int(m.group(1)), int(m.group(2))
         day, mon = (a, b) if a > 12 or b <= 12 else (b, a)  # day first unless impossible
         if 1 <= mon <= 12 and 1 <= day <= 31:
             found.append((m.start(), _mk(year, mon, day, sent)))
-            explicit.append(m.start())
+            bisect.insort(explicit, m.start())
     for m in _WEEKDAY_ORDINAL.finditer(text):   # "Tuesday the 22nd": that day of this month or the next
-        if any(m.start() <= e <= m.end() for e in explicit):
+        if explicit_within(m.start(), m.end()):
             continue
         found.append((m.start(), _day_of_month(int(m.group(2)), m.group(1), sent)))
-        explicit.append(m.start())
+        bisect.insort(explicit, m.start())
     for m in _RELATIVE.finditer(text):
-        if any(m.start() <= e <= m.end() + 6 for e in explicit):
+        if explicit_within(m.start(), m.end() + 6):
             continue
         word = m.group(1).lower().strip()
         resolved = _relative(word, m.group(2), sent)

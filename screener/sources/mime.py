@@ -3,15 +3,29 @@
 Parsed with `policy.compat32` (fast, and immune to the pathological
 re-parsing of huge headers in `policy.default`); headers are capped and
 decoded here. HTML is turned to text without fetching anything.
+
+Hostile mail is read with bounded time and memory:
+- the bytes are streamed into the parser (`email.message_from_bytes` first
+  copies them into a 4-bytes-a-character buffer: 8 times the message);
+- the parser checks every line against every boundary still open, and
+  recurses once per nesting level; mail whose boundaries times lines passes
+  `MAX_PARSE_WORK`, or that nests deeper than Python's recursion allows, is
+  read for its headers only and its text taken from the raw body (`tangled`);
+- charsets whose codecs cannot replace bad bytes or are slow (idna,
+  punycode) are read as UTF-8; 8-bit bytes in headers never raise.
 """
 
 from __future__ import annotations
 
+import codecs
 import email
+import email.errors
 import email.header
+import email.parser
 import email.policy
 import email.utils
 import html
+import io
 import re
 from datetime import timezone
 
@@ -25,33 +39,116 @@ class MimeError(ScreenerError):
 
 MAX_HEADER = 4096
 MAX_TEXT = 200_000
+MAX_PARSE_WORK = 40_000_000       # boundary declarations x lines: about 6 s of parsing at worst
+UNSAFE_CODECS = {"idna", "punycode"}
 
-_TAGS = re.compile(r"<(script|style|head)\b.*?</\1\s*>|<[^>]{0,2000}>", re.IGNORECASE | re.DOTALL)
+_HIDDEN_OPEN = re.compile(r"<(script|style|head)\b", re.IGNORECASE)
+_HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "head")}
+_TAGS = re.compile(r"<[^>]{0,2000}>")
 _BLOCK = re.compile(r"<\s*(br|p|div|tr|li|h\d)\b[^>]{0,500}>", re.IGNORECASE)
+_BOUNDARY = re.compile(rb"boundary\*?[0-9]*\*?\s*=", re.IGNORECASE)
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_NOT_TEXT = re.compile(r"^(--\S*|[A-Za-z][\w-]{0,60}:[ \t].*|[A-Za-z0-9+/=]{60,})$")
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """`data` as text in `charset`, bad bytes replaced; UTF-8 for an unknown or unsafe charset."""
+    try:
+        if codecs.lookup(charset or "utf-8").name not in UNSAFE_CODECS:
+            return data.decode(charset or "utf-8", errors="replace")
+    except (LookupError, UnicodeError, TypeError, ValueError):
+        pass
+    return data.decode("utf-8", errors="replace")
 
 
 def decode_header(value) -> str:
     if value is None:
         return ""
-    value = str(value)[:MAX_HEADER]
+    value = _FOLD.sub("", str(value)[:MAX_HEADER])     # unfold first: the stdlib drops the space of a folded line
     try:
         parts = email.header.decode_header(value)
-    except (ValueError, LookupError, AssertionError):
+    except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
         return value
     out = []
     for text, charset in parts:
         if isinstance(text, bytes):
-            try:
-                text = text.decode(charset or "utf-8", errors="replace")
-            except LookupError:
-                text = text.decode("utf-8", errors="replace")
+            text = decode_bytes(text, charset)
         out.append(text)
     return " ".join("".join(out).split())
 
 
+def header(part, name: str) -> str:
+    """A header's raw value as a string (compat32 returns a Header object when it holds 8-bit bytes)."""
+    value = part.get(name)
+    return "" if value is None else str(value)
+
+
+def content_charset(part) -> str | None:
+    """The part's charset parameter; None when absent or unreadable (the stdlib raises
+    TypeError on RFC 2231 continuations such as `charset*0=a; charset*=b`)."""
+    try:
+        return part.get_content_charset()
+    except (TypeError, ValueError, LookupError, UnicodeError):
+        return None
+
+
+def parse_bytes(raw: bytes):
+    """The email package's message for `raw`, streamed. Tangled mail (see the module's doc) is
+    parsed for its headers only; `tangled(msg)` is then true and its payload is the raw body."""
+    if _parse_work(raw) <= MAX_PARSE_WORK:
+        try:
+            return email.parser.BytesParser(policy=email.policy.compat32).parse(io.BytesIO(raw))
+        except (RecursionError, TypeError):     # TypeError: a boundary in mixed RFC 2231 forms
+            pass
+    msg = email.parser.BytesParser(policy=email.policy.compat32).parse(io.BytesIO(raw), headersonly=True)
+    msg.screener_tangled = True
+    return msg
+
+
+def tangled(msg) -> bool:
+    return getattr(msg, "screener_tangled", False)
+
+
+def _parse_work(raw: bytes) -> int:
+    lines = raw.count(b"\n") + 1
+    boundaries = 0
+    for _ in _BOUNDARY.finditer(raw):
+        boundaries += 1
+        if boundaries * lines > MAX_PARSE_WORK:
+            break
+    return boundaries * lines
+
+
+def walk(msg):
+    """Every part of `msg`, depth first like `Message.walk()`, without recursion."""
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        yield part
+        if part.is_multipart():
+            stack.extend(reversed(part.get_payload()))
+
+
+def _drop_hidden(markup: str) -> str:
+    """Remove <script>, <style> and <head> elements; an unclosed one loses only its tag (linear time)."""
+    out, pos, start, unclosed = [], 0, 0, set()
+    while (m := _HIDDEN_OPEN.search(markup, start)) is not None:
+        name = m.group(1).lower()
+        close = None if name in unclosed else _HIDDEN_CLOSE[name].search(markup, m.end())
+        if close is None:
+            unclosed.add(name)
+            start = m.end()
+            continue
+        out += (markup[pos:m.start()], " ")
+        pos = start = close.end()
+    out.append(markup[pos:])
+    return "".join(out)
+
+
 def html_to_text(markup: str) -> str:
     markup = _BLOCK.sub("\n", markup[:MAX_TEXT * 2])
-    text = _TAGS.sub(" ", markup)
+    text = _TAGS.sub(" ", _drop_hidden(markup))
     text = html.unescape(text)
     return re.sub(r"[ \t\r\f\v]+", " ", re.sub(r"\n\s*\n+", "\n\n", text)).strip()
 
@@ -62,28 +159,38 @@ def _payload_text(part) -> str:
     except (ValueError, AssertionError):
         payload = None
     if payload is None:
-        payload = part.get_payload()
+        try:                 # without decoding, the stdlib reads the charset parameter (and may raise)
+            payload = part.get_payload()
+        except (TypeError, ValueError, LookupError, UnicodeError):
+            payload = None
         return payload if isinstance(payload, str) else ""
-    charset = part.get_content_charset() or "utf-8"
-    try:
-        return payload[:MAX_TEXT * 4].decode(charset, errors="replace")
-    except LookupError:
-        return payload[:MAX_TEXT * 4].decode("utf-8", errors="replace")
+    return decode_bytes(payload[:MAX_TEXT * 4], content_charset(part))
+
+
+def tangled_text(raw: bytes) -> str:
+    """The readable lines of a tangled message's raw body (boundaries, part headers and base64 dropped)."""
+    end = _HEADER_END.search(raw)
+    body = raw[end.end():end.end() + MAX_TEXT * 4].decode("utf-8", errors="replace") if end else ""
+    lines = [line for line in body.splitlines() if not _NOT_TEXT.match(line.strip())]
+    text = "\n".join(lines)
+    return html_to_text(text) if "<" in text else text[:MAX_TEXT].strip()
 
 
 def body_text(msg) -> str:
-    plain, markup = [], []
-    for part in msg.walk() if msg.is_multipart() else [msg]:
+    plain, markup, plain_size, markup_size = [], [], 0, 0
+    for part in walk(msg):
         if part.is_multipart():
             continue
-        if (part.get("Content-Disposition") or "").lower().startswith("attachment"):
+        if header(part, "Content-Disposition").lower().startswith("attachment"):
             continue
         ctype = part.get_content_type()
         if ctype == "text/plain":
             plain.append(_payload_text(part))
-        elif ctype == "text/html":
+            plain_size += len(plain[-1])
+        elif ctype == "text/html" and markup_size <= MAX_TEXT * 2:
             markup.append(_payload_text(part))
-        if sum(map(len, plain)) > MAX_TEXT:
+            markup_size += len(markup[-1])
+        if plain_size > MAX_TEXT:
             break
     if plain:
         return "\n".join(plain)[:MAX_TEXT].strip()
@@ -136,15 +243,16 @@ def parse_email(raw: bytes, msg_id: str, strict: bool = False) -> Message:
     except that with `strict` bytes that are not mail at all raise MimeError."""
     if strict:
         check_email(raw)
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = parse_bytes(raw)
     name, addr = email.utils.parseaddr(decode_header(msg.get("From")))
     date = ""
     try:
         parsed = email.utils.parsedate_to_datetime(decode_header(msg.get("Date")))
         if parsed is not None:
             date = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).isoformat()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     to = [a for _, a in email.utils.getaddresses([decode_header(msg.get("To"))]) if a][:50]
-    return Message(id=msg_id, body=body_text(msg), sender=addr, channel="email", sender_name=name,
+    body = tangled_text(raw) if tangled(msg) else body_text(msg)
+    return Message(id=msg_id, body=body, sender=addr, channel="email", sender_name=name,
                    subject=decode_header(msg.get("Subject")), date=date, to=tuple(to))

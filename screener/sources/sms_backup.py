@@ -213,6 +213,9 @@ def read_entries(stream: BinaryIO, name: str, progress: Callable[[int], None] | 
             parser.p.Parse(data, final)
         except xml.parsers.expat.ExpatError as exc:
             raise parser.fail(exc, final) from None
+        except (LookupError, ValueError, UnicodeError) as exc:     # <?xml encoding="..."?> expat cannot use
+            raise BackupError(f"{name}: cannot be read in the encoding it declares ({type(exc).__name__}: "
+                              f"{str(exc)[:80]}); SMS Backup & Restore writes UTF-8") from None
         if progress and reader.consumed > seen:
             progress(reader.consumed - seen)
             seen = reader.consumed
