@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import re
 
-from screener.sources.mime import content_charset, decode_bytes, decode_header, header, parse_bytes, walk
+from screener.sources.mime import content_charset, decode_bytes, decode_header, header, header_values, parse_bytes, walk
 
 MAX_HTML = 1_000_000
 MAX_IMAGE = 2_000_000
@@ -34,7 +34,7 @@ def key_headers(raw: bytes) -> list[tuple[str, str]]:
     msg = parse(raw)
     out = []
     for name in KEY_HEADERS:
-        values = msg.get_all(name) or []
+        values = header_values(msg, name)
         if name == "Received":
             values = values[:MAX_RECEIVED]
         elif name == "DKIM-Signature":
@@ -118,7 +118,7 @@ def _filename(part) -> str | None:
     try:
         return part.get_filename()
     except (UnicodeError, LookupError, ValueError, TypeError):   # RFC 2231 names the stdlib cannot read
-        return "(unreadable name)"
+        return None
 
 
 _SPACE = re.compile(r"\s+")

@@ -39,8 +39,8 @@ class MimeError(ScreenerError):
 
 MAX_HEADER = 4096
 MAX_TEXT = 200_000
-MAX_PARSE_WORK = 40_000_000       # boundary declarations x lines: about 6 s of parsing at worst
-UNSAFE_CODECS = {"idna", "punycode"}
+MAX_PARSE_WORK = 12_000_000       # boundary declarations x lines: about 1.5 s of parsing at worst
+GUESSED_CODECS = {"ascii", "idna", "punycode"}     # idna, punycode: cannot replace bad bytes, or slow
 
 _HIDDEN_OPEN = re.compile(r"<(script|style|head)\b", re.IGNORECASE)
 _HIDDEN_CLOSE = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style", "head")}
@@ -53,19 +53,30 @@ _NOT_TEXT = re.compile(r"^(--\S*|[A-Za-z][\w-]{0,60}:[ \t].*|[A-Za-z0-9+/=]{60,}
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """`data` as text in `charset`, bad bytes replaced; UTF-8 for an unknown or unsafe charset."""
+    """`data` as text in `charset`, bad bytes replaced. A charset that is missing, unknown, unsafe
+    or US-ASCII (often declared for 8-bit text) is guessed: UTF-8 if the bytes are, else Windows-1252."""
     try:
-        if codecs.lookup(charset or "utf-8").name not in UNSAFE_CODECS:
-            return data.decode(charset or "utf-8", errors="replace")
-    except (LookupError, UnicodeError, TypeError, ValueError):
-        pass
-    return data.decode("utf-8", errors="replace")
+        codec = codecs.lookup(charset).name if charset else None
+    except (LookupError, TypeError, ValueError):
+        codec = None
+    if codec is not None and codec not in GUESSED_CODECS:
+        try:
+            return data.decode(codec, errors="replace")
+        except (LookupError, UnicodeError, ValueError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
 
 
 def decode_header(value) -> str:
     if value is None:
         return ""
-    value = _FOLD.sub("", str(value)[:MAX_HEADER])     # unfold first: the stdlib drops the space of a folded line
+    value = str(value)
+    if len(value) > MAX_HEADER:       # keep both ends: padding before "<address>" must not hide the address
+        value = value[:MAX_HEADER // 2] + " " + value[-(MAX_HEADER // 2):]
+    value = _FOLD.sub("", value)       # unfold first: the stdlib drops the space of a folded line
     try:
         parts = email.header.decode_header(value)
     except (ValueError, LookupError, AssertionError, email.errors.HeaderParseError):
@@ -78,10 +89,22 @@ def decode_header(value) -> str:
     return " ".join("".join(out).split())
 
 
+def header_values(part, name: str) -> list[str]:
+    """Every value of header `name`, as text. Raw 8-bit bytes (UTF-8 headers, or legacy 8-bit ones)
+    are read like an undeclared charset; compat32 would give a Header object with them replaced."""
+    name = name.lower()
+    out = []
+    for key, value in part.raw_items():
+        if key.lower() == name:
+            value = str(value)
+            out.append(value if value.isascii() else decode_bytes(value.encode("utf-8", "surrogateescape"), None))
+    return out
+
+
 def header(part, name: str) -> str:
-    """A header's raw value as a string (compat32 returns a Header object when it holds 8-bit bytes)."""
-    value = part.get(name)
-    return "" if value is None else str(value)
+    """The first value of header `name` as text ('' when absent)."""
+    values = header_values(part, name)
+    return values[0] if values else ""
 
 
 def content_charset(part) -> str | None:
@@ -244,15 +267,17 @@ def parse_email(raw: bytes, msg_id: str, strict: bool = False) -> Message:
     if strict:
         check_email(raw)
     msg = parse_bytes(raw)
-    name, addr = email.utils.parseaddr(decode_header(msg.get("From")))
+    name, addr = email.utils.parseaddr(decode_header(header(msg, "From")))
     date = ""
     try:
-        parsed = email.utils.parsedate_to_datetime(decode_header(msg.get("Date")))
+        parsed = email.utils.parsedate_to_datetime(decode_header(header(msg, "Date")))
         if parsed is not None:
             date = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).isoformat()
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
-    to = [a for _, a in email.utils.getaddresses([decode_header(msg.get("To"))]) if a][:50]
+    to = [a for _, a in email.utils.getaddresses([decode_header(header(msg, "To"))]) if a][:50]
     body = tangled_text(raw) if tangled(msg) else body_text(msg)
+    if not body and msg.get_content_maintype() == "multipart" and not msg.is_multipart():
+        body = tangled_text(raw)          # its boundary never appears: the parser found no parts
     return Message(id=msg_id, body=body, sender=addr, channel="email", sender_name=name,
-                   subject=decode_header(msg.get("Subject")), date=date, to=tuple(to))
+                   subject=decode_header(header(msg, "Subject")), date=date, to=tuple(to))
