@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import sys
 
 from screener.cli import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, config_arg
+from screener.normalize import is_loopback
 
 
 def register(sub) -> None:
@@ -63,7 +63,7 @@ def cmd_serve(args) -> int:
 
     config = load_config(args.config)
     host, port = config.web.listen, config.web.port
-    if not _is_loopback(host):
+    if not is_loopback(host):
         print(f"screener: warning: serving on {host}, reachable from other machines"
               + ("" if config.web.secure_cookies else "; put it behind HTTPS and set [web].secure_cookies = true"),
               file=sys.stderr)
@@ -79,14 +79,6 @@ def cmd_serve(args) -> int:
         server.close()
     return EXIT_OK
 
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _url_host(host: str) -> str:

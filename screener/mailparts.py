@@ -51,17 +51,10 @@ def _dkim_summary(value: str) -> str:
 
 
 def _decoded(part) -> bytes:
-    try:
-        payload = part.get_payload(decode=True)
-    except (ValueError, AssertionError):
-        payload = None
-    if payload is None:
-        try:                 # without decoding, the stdlib reads the charset parameter (and may raise)
-            text = part.get_payload()
-        except (TypeError, ValueError, LookupError, UnicodeError):
-            text = None
-        return text.encode("utf-8", "replace") if isinstance(text, str) else b""
-    return payload
+    from screener.sources.mime import part_payload
+
+    payload = part_payload(part)
+    return payload.encode("utf-8", "replace") if isinstance(payload, str) else (payload or b"")
 
 
 def _text(part, limit: int) -> str:

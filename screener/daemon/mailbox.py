@@ -18,7 +18,6 @@ password (they are passed through `redact`).
 from __future__ import annotations
 
 import imaplib
-import ipaddress
 import re
 import socket
 import ssl
@@ -32,6 +31,7 @@ from screener.errors import ScreenerError
 from screener.secrets import redact
 from screener.daemon.uid_sets import parse_copyuid
 from screener.store import sha256
+from screener.normalize import is_loopback
 
 
 class MailboxError(ScreenerError):
@@ -83,7 +83,7 @@ class Mailbox:
         from imapclient import exceptions as imap_exc
 
         s = self.settings
-        if s.tls == "none" and not _loopback(s.host):
+        if s.tls == "none" and not is_loopback(s.host):
             raise CommandFailed(f"{self.where}: refusing to send a password without TLS to a host that is not "
                                 "on this machine (tls = \"none\" is for loopback test servers)")
         context = ssl.create_default_context() if s.tls != "none" else None
@@ -328,14 +328,6 @@ class Mailbox:
         self.idling = False
         self.close(logout=False)
 
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _chunks(items: list, size: int):

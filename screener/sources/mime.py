@@ -176,7 +176,8 @@ def html_to_text(markup: str) -> str:
     return re.sub(r"[ \t\r\f\v]+", " ", re.sub(r"\n\s*\n+", "\n\n", text)).strip()
 
 
-def _payload_text(part) -> str:
+def part_payload(part) -> bytes | str | None:
+    """A part's decoded bytes; its undecoded text when decoding fails; None when there is neither."""
     try:
         payload = part.get_payload(decode=True)
     except (ValueError, AssertionError):
@@ -186,7 +187,14 @@ def _payload_text(part) -> str:
             payload = part.get_payload()
         except (TypeError, ValueError, LookupError, UnicodeError):
             payload = None
-        return payload if isinstance(payload, str) else ""
+        return payload if isinstance(payload, str) else None
+    return payload
+
+
+def _payload_text(part) -> str:
+    payload = part_payload(part)
+    if payload is None or isinstance(payload, str):
+        return payload or ""
     return decode_bytes(payload[:MAX_TEXT * 4], content_charset(part))
 
 
