@@ -119,3 +119,25 @@ def test_classify_command_on_garbage(tmp_path, config_path):
         errors = [r for r in records if "error" in r]
         assert len(errors) == len(NASTY_LINES) + 1 and all(set(r) == {"id", "error"} for r in errors)
         assert f"{len(errors)} of {len(records)} lines could not be screened" in proc.stderr
+
+
+LONE_SURROGATES = st.lists(st.one_of(st.text(max_size=8), st.integers(0xD800, 0xDFFF).map(chr)), max_size=8).map("".join)
+ANY_TEXT = st.one_of(st.text(max_size=200), LONE_SURROGATES,
+                     st.sampled_from(["", "\ud800", "(415) 555-0142", "alex.morgan@gmail.com", "+1 415 555 0142",
+                                      "Alex Morgan", "\u202eAlex", "ALEX.MORGAN@GMAIL.COM", "1" * 40, "@", "<>"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(body=ANY_TEXT, sender=ANY_TEXT, name=ANY_TEXT, subject=ANY_TEXT, date=ANY_TEXT,
+       channel=st.sampled_from(["email", "sms"]), to=st.lists(ANY_TEXT, max_size=3))
+def test_screening_any_message_gives_a_verdict(config, model, body, sender, name, subject, date, channel, to):
+    msg = Message(id="m", body=body, sender=sender, channel=channel, sender_name=name, subject=subject, date=date,
+                  to=tuple(to))
+    start = time.perf_counter()
+    (verdict,) = Screener(config, model).screen([msg])
+    assert time.perf_counter() - start < 3
+    record = verdict.as_dict()
+    json.dumps(record, ensure_ascii=False).encode("utf-8")
+    assert record["action"] in ("deliver", "quarantine")
+    if sender.strip().lower() in ("alex.morgan@gmail.com",) or sender in ("(415) 555-0142", "+1 415 555 0142"):
+        assert record["action"] == "quarantine" and record["blocked_person"] == "Alex Morgan"
