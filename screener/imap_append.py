@@ -21,7 +21,7 @@ class MailboxError(ScreenerError):
 def append_message(account, folder: str, raw_bytes: bytes) -> None:
     """Append `raw_bytes` (an RFC 5322 message, CRLF line ends) to `folder`, unread."""
     from imapclient import IMAPClient
-    from imapclient.exceptions import IMAPClientError
+    from imapclient.exceptions import IMAPClientError, LoginError
 
     where = f"imap[{account.name}] {account.host}:{account.port}"
     try:
@@ -42,6 +42,9 @@ def append_message(account, folder: str, raw_bytes: bytes) -> None:
                 client.logout()
             except (IMAPClientError, OSError):
                 pass
+    except LoginError:              # what the server says about a refused login may quote the password
+        raise MailboxError(f"{where}: could not append to {folder!r}: the server refused the login "
+                           f"of {account.username!r}") from None
     except (IMAPClientError, OSError, ValueError) as exc:
-        raise MailboxError(redact(f"{where}: could not append to {folder!r}: {type(exc).__name__}: {exc}"[:400],
-                                  password)) from None
+        raise MailboxError(redact(f"{where}: could not append to {folder!r}: {type(exc).__name__}: {exc}",
+                                  password)[:400]) from None
