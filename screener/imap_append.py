@@ -11,7 +11,7 @@ import ssl
 from datetime import datetime, timezone
 
 from screener.errors import ScreenerError
-from screener.secrets import SecretError, redact, resolve_secret
+from screener.secrets import SecretError, redact, resolve_secret, silence_protocol_logs
 
 
 class MailboxError(ScreenerError):
@@ -24,6 +24,7 @@ def append_message(account, folder: str, raw_bytes: bytes) -> None:
     from imapclient.exceptions import IMAPClientError, LoginError
 
     where = f"imap[{account.name}] {account.host}:{account.port}"
+    silence_protocol_logs()
     try:
         password = resolve_secret(account.password_env, account.password_command, f"imap[{account.name}] password")
     except SecretError as exc:

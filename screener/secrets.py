@@ -6,6 +6,7 @@ variable or the command's first word, not what it printed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shlex
 import subprocess
@@ -51,3 +52,15 @@ def redact(text: str, *secrets: str) -> str:
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, "***")
     return text
+
+
+PROTOCOL_LOGGERS = ("imapclient.imaplib",)
+
+
+def silence_protocol_logs() -> None:
+    """Keep the IMAP library's protocol trace out of the logs even when debugging: it repeats every
+    server line (a server refusing a login may quote the password) and every fetched message."""
+    for name in PROTOCOL_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -47,7 +47,7 @@ class EchoingServer:
         raise NotImplementedError
 
     def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def __exit__(self, *exc):
@@ -56,13 +56,24 @@ class EchoingServer:
 
 
 class EchoingIMAP(EchoingServer):
+    """`later`: accept the login, then refuse the APPEND quoting the login (an error, not a refusal)."""
+
     greeting = b"* OK [CAPABILITY IMAP4rev1 LOGIN-REFERRALS] hostile IMAP ready\r\n"
+
+    def __init__(self, pad: int = 0, later: bool = False):
+        super().__init__(pad)
+        self.later, self.login = later, b""
 
     def reply(self, line):
         tag, _, rest = line.partition(b" ")
         command = rest.split(b" ", 1)[0].upper()
         if command == b"CAPABILITY":
             return b"* CAPABILITY IMAP4rev1\r\n" + tag + b" OK done\r\n"
+        if command == b"LOGIN" and self.later:
+            self.login = rest
+            return tag + b" OK logged in\r\n"
+        if command == b"APPEND":
+            return tag + b" NO [OVERQUOTA] " + self.filler() + b" not for " + self.login + b"\r\n"
         if command == b"LOGIN":
             return tag + b" NO [AUTHENTICATIONFAILED] " + self.filler() + b" refused " + rest + b"\r\n"
         if command == b"LOGOUT":
