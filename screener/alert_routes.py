@@ -121,8 +121,12 @@ def send_email(config, subject: str, text: str) -> None:
             if a.smtp_username:
                 smtp.login(a.smtp_username, password)
             smtp.send_message(msg)
+    except smtplib.SMTPAuthenticationError as exc:     # the server's words may quote the password
+        raise AlertError(f"email via {a.smtp_host}:{a.smtp_port}: the server refused the login "
+                         f"({exc.smtp_code})") from None
     except (smtplib.SMTPException, OSError, ValueError) as exc:
-        raise AlertError(redact(f"email via {a.smtp_host}:{a.smtp_port}: {_why(exc)}", password)) from None
+        raise AlertError(redact(f"email via {a.smtp_host}:{a.smtp_port}: {_why(exc, None)}", password)[:400]) \
+            from None
 
 
 def send_webhook(config, title: str, text: str, click: str) -> None:
@@ -138,11 +142,12 @@ def send_webhook(config, title: str, text: str, click: str) -> None:
     except urllib.error.HTTPError as exc:
         raise AlertError(f"webhook: the server answered {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise AlertError(redact(f"webhook: {_why(getattr(exc, 'reason', exc))}", url)) from None
+        raise AlertError(redact(f"webhook: {_why(getattr(exc, 'reason', exc), None)}", url)[:300]) from None
 
 
-def _why(exc) -> str:
+def _why(exc, limit: int | None = 300) -> str:
+    """The error in words; cut to `limit` (None: whole, for redacting before cutting)."""
     if isinstance(exc, BaseException):
         text = str(exc) or type(exc).__name__
-        return f"{type(exc).__name__}: {text}"[:300]
-    return str(exc)[:300]
+        return f"{type(exc).__name__}: {text}"[:limit]
+    return str(exc)[:limit]

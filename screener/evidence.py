@@ -28,6 +28,7 @@ from pathlib import Path
 
 from screener import mailparts
 from screener.errors import ScreenerError
+from screener.private import create_private
 from screener.store import Store, now
 from screener.store import audit as _audit
 
@@ -151,7 +152,7 @@ def export_bundle(config, store: Store, out: str | Path, *, person: str | None =
 def _write_zip(out: Path, files: dict[str, bytes]) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".part")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    fd = create_private(tmp)
     try:
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
             for name, data in files.items():

@@ -11,7 +11,7 @@ import ssl
 from datetime import datetime, timezone
 
 from screener.errors import ScreenerError
-from screener.secrets import SecretError, redact, resolve_secret
+from screener.secrets import SecretError, redact, resolve_secret, silence_protocol_logs
 
 
 class MailboxError(ScreenerError):
@@ -21,9 +21,10 @@ class MailboxError(ScreenerError):
 def append_message(account, folder: str, raw_bytes: bytes) -> None:
     """Append `raw_bytes` (an RFC 5322 message, CRLF line ends) to `folder`, unread."""
     from imapclient import IMAPClient
-    from imapclient.exceptions import IMAPClientError
+    from imapclient.exceptions import IMAPClientError, LoginError
 
     where = f"imap[{account.name}] {account.host}:{account.port}"
+    silence_protocol_logs()
     try:
         password = resolve_secret(account.password_env, account.password_command, f"imap[{account.name}] password")
     except SecretError as exc:
@@ -42,6 +43,9 @@ def append_message(account, folder: str, raw_bytes: bytes) -> None:
                 client.logout()
             except (IMAPClientError, OSError):
                 pass
+    except LoginError:              # what the server says about a refused login may quote the password
+        raise MailboxError(f"{where}: could not append to {folder!r}: the server refused the login "
+                           f"of {account.username!r}") from None
     except (IMAPClientError, OSError, ValueError) as exc:
-        raise MailboxError(redact(f"{where}: could not append to {folder!r}: {type(exc).__name__}: {exc}"[:400],
-                                  password)) from None
+        raise MailboxError(redact(f"{where}: could not append to {folder!r}: {type(exc).__name__}: {exc}",
+                                  password)[:400]) from None

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from screener import alerts, chart, digest as digest_mod, summary
 from screener.imap_append import MailboxError, append_message
+from screener.private import create_private
 from screener.summary_data import gather
 from screener.timeutil import iso, parse_duration, parse_iso, utcnow
 
@@ -124,7 +125,7 @@ def write_file(path: Path, text: str) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    fd = create_private(tmp)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
         fh.flush()

@@ -5,6 +5,8 @@ variable or the command's first word, not what it printed.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shlex
 import subprocess
@@ -39,8 +41,26 @@ def resolve_secret(env: str = "", command: str = "", what: str = "password") -> 
 
 
 def redact(text: str, *secrets: str) -> str:
-    """`text` with every secret replaced by '***' (for log lines and error messages)."""
+    """`text` with every secret replaced by '***' (for log lines and error messages), also in the
+    escaped forms a server's echo or an exception's text shows it in (IMAP quoting, bytes and
+    JSON escapes). Redact before cutting a message short: a cut secret is no longer found."""
+    forms = set()
     for s in secrets:
         if s:
-            text = text.replace(s, "***")
+            forms |= {s, s.replace("\\", "\\\\").replace('"', '\\"'), repr(s.encode("utf-8"))[2:-1],
+                      json.dumps(s)[1:-1]}
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
+
+
+PROTOCOL_LOGGERS = ("imapclient.imaplib",)
+
+
+def silence_protocol_logs() -> None:
+    """Keep the IMAP library's protocol trace out of the logs even when debugging: it repeats every
+    server line (a server refusing a login may quote the password) and every fetched message."""
+    for name in PROTOCOL_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)

@@ -32,6 +32,7 @@ from typing import Callable
 from screener.alerts import deliver_pending
 from screener.ingest import screen_into_store, screener_for
 from screener.normalize import InvalidAddress, normalize_phone, normalize_sender
+from screener.private import create_private
 from screener.sources.sms_backup import BackupEntry, BackupError, check_backup, read_entries
 from screener.store import Incoming
 
@@ -105,7 +106,7 @@ class HistoryWriter:
         self.numbers = numbers
         self.keys: set[str] = set()
         self.tmp = self.out.with_name(self.out.name + ".part")
-        fd = os.open(self.tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        fd = create_private(self.tmp)
         self.fh = os.fdopen(fd, "w", encoding="utf-8")
         self.count = 0
 

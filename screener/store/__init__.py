@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from screener.errors import ScreenerError
+from screener.private import create_private, tighten
 from screener.store import audit as _audit
 from screener.store.migrations import MIGRATIONS
 
@@ -94,6 +95,8 @@ class Store:
                 os.close(fd)
         finally:
             os.umask(old)
+        for suffix in ("", "-wal", "-shm"):      # a store copied in with looser modes is made private
+            tighten(f"{self.path}{suffix}")
 
     def close(self) -> None:
         self.conn.close()
@@ -339,8 +342,7 @@ class Store:
         dest = Path(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".part")
-        fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        os.close(fd)
+        os.close(create_private(tmp))
         target = sqlite3.connect(tmp)
         try:
             self.conn.backup(target)

@@ -65,8 +65,8 @@ def login():
     account = authenticate(store(), username, password) if username and password else None
     if account is None:
         limiter.failed(username, ip)
-        with store().write():
-            store().audit("web", "login_failed", None, username=username[:64], ip=ip)
+        with store().write():       # a name that is no account may be a password typed in the wrong box
+            store().audit("web", "login_failed", None, username=_audited_name(username), ip=ip)
         return render_template("login.html", next=next_url, username=username,
                                error="That name and password do not match."), 401
     limiter.succeeded(username, ip)
@@ -84,6 +84,12 @@ def logout():
         end_session(store(), token, g.account)
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def _audited_name(username: str) -> str:
+    """The name tried, for the (permanent, exported) audit log: only when it is an account's name."""
+    known = store().conn.execute("SELECT 1 FROM accounts WHERE username = ?", (username,)).fetchone()
+    return username[:64] if known else "(not an account name)"
 
 
 def _safe_next(value: str) -> str:
