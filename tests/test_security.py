@@ -452,3 +452,56 @@ def test_summary_file_is_private_whatever_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert private(target) and target.read_text() == "3 messages held"
+
+
+# -- local only -----------------------------------------------------------------------------------
+
+GUARD = '''
+import os, socket
+_log = os.environ["SCREENER_NET_LOG"]
+_LOCAL = (None, "127.0.0.1", "::1", "localhost")
+def _refuse(what):
+    with open(_log, "a") as fh:
+        fh.write(repr(what) + "\\n")
+    raise OSError("network access blocked by the test")
+_connect = socket.socket.connect
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOCAL:
+        _refuse(address)
+    return _connect(self, address)
+socket.socket.connect = connect
+_getaddrinfo = socket.getaddrinfo
+def getaddrinfo(host, *args, **kwargs):
+    if host not in _LOCAL:
+        _refuse(("getaddrinfo", host))
+    return _getaddrinfo(host, *args, **kwargs)
+socket.getaddrinfo = getaddrinfo
+'''
+
+
+def test_commands_make_no_network_connections(tmp_path, config_path):
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(GUARD)
+    log = tmp_path / "net.log"
+    env = {**os.environ, "PYTHONPATH": f"{guard}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "SCREENER_NET_LOG": str(log)}
+    control = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('192.0.2.1', 80), 1)"],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert control.returncode == 1 and "blocked by the test" in control.stderr and log.exists()   # the guard works
+    log.unlink()
+    backup = tmp_path / "sms.xml"
+    backup.write_bytes(render(corpus(n_benign=20).items[:30]))
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"id": "1", "sender": "alex.morgan@gmail.com", "body": "Answer me."}) + "\n" +
+                       json.dumps({"id": "2", "sender": "x@example.com", "subject": "photo",
+                                   "body": "<img src=https://tracker.example/p.gif> see https://evil.example/"}) + "\n")
+    config = ["--config", str(config_path)]
+    commands = [["classify", *config, "--input", str(records)], ["import-sms", *config, str(backup)],
+                ["summary", *config], ["evidence", "export", *config, str(tmp_path / "bundle.zip")],
+                ["scan", *config, "--input", str(records)]]
+    for args in commands:
+        proc = subprocess.run([sys.executable, "-m", "screener", *args], capture_output=True, text=True, cwd=ROOT,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+    assert not log.exists(), log.read_text()
