@@ -35,6 +35,7 @@ bench: setup
 	$(BIN)/python bench/personas.py
 	$(BIN)/python bench/model.py
 	$(BIN)/python bench/sms.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
