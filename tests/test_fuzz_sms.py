@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import CONFIG
-from smsfiles import ALEX, ME, Mms, Sms, corpus, render
+from smsfiles import ALEX, Sms, corpus, render
 from screener.config import load_config
 from screener.sms_import import import_backups
 from screener.sms_server import make_app, make_server, stop

@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT
 from screener.message import Message
 from screener.screening import Screener
-from screener.sources.mime import MAX_TEXT, parse_email
+from screener.sources.mime import MAX_TEXT
 
 HERE = Path(__file__).parent / "nasty_mail"
 ALEX = b"From: Alex Morgan <alex.morgan@gmail.com>\r\n"
