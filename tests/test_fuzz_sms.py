@@ -282,6 +282,18 @@ def test_signed_bodies_that_break_json_parsers_are_refused(hook):
             response = timed_post(app.test_client(), f"/sms/{route}", body, gateway_headers(body, key))
             assert response.status_code == 400, (route, body[:40], response.status_code)
     assert count(config) == before
+    # lone surrogates in an id, a date or the text: stored, with U+FFFD in their place
+    surrogates = {"gateway": {"event": "sms:received", "id": "lone-\ud800", "payload": {
+                      "message": "answer \udfff me", "sender": "+14155550142"}},
+                  "generic": {"msg": {"from": "+14155550142", "text": "answer \ud800 me", "ts": "\udc00"}}}
+    for route, obj in surrogates.items():
+        body = json.dumps(obj).encode()
+        key = GATEWAY_KEY if route == "gateway" else GENERIC_SECRET
+        response = timed_post(app.test_client(), f"/sms/{route}", body, gateway_headers(body, key))
+        assert response.status_code == 200 and response.get_json()["stored"] is True, (route, response.data)
+    with Store(config.store.path, readonly=True) as s:
+        texts = [json.loads(r["record"])["body"] for r in s.messages()[-2:]]
+    assert texts == ["answer \ufffd me", "answer \ufffd me"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
