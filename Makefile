@@ -38,6 +38,7 @@ bench: setup
 	$(BIN)/python bench/daemon.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -34,7 +34,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from screener.errors import ScreenerError
-from screener.message import Message
+from screener.message import Message, clean_text
 from screener.store import Incoming
 
 MAX_TEXT = 200_000
@@ -117,7 +117,7 @@ def verify_twilio(token: str, url: str, params: list[tuple[str, str]], signature
 def _json(raw: bytes) -> dict:
     try:
         obj = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (ValueError, RecursionError):     # ValueError: not UTF-8, not JSON, or an integer of > 4300 digits
         raise WebhookError(400, "body is not JSON") from None
     if not isinstance(obj, dict):
         raise WebhookError(400, "body is not a JSON object")
@@ -150,7 +150,7 @@ def _text(value, what: str, required: bool = True) -> str:
         return ""
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise WebhookError(400, f"{what} is not text")
-    return str(value)
+    return clean_text(str(value))         # a JSON "\ud800" escape gives text that cannot be stored
 
 
 def _incoming(source: str, dedup: str, raw: bytes, *, sender: str, body: str, date: str = "",
@@ -232,7 +232,7 @@ def parse_generic(raw: bytes, fields: dict[str, list[str]]) -> Received:
     date_value = values.get("date")
     date = iso_date(date_value)
     msg_id = _text(values.get("id"), "id", required=False)
-    dedup = msg_id or hashlib.sha256(f"{sender}\x1f{date_value}\x1f{body}".encode()).hexdigest()
+    dedup = msg_id or hashlib.sha256(clean_text(f"{sender}\x1f{date_value}\x1f{body}").encode()).hexdigest()
     to = values.get("to")
     to = tuple(str(t) for t in to) if isinstance(to, list) else ((str(to),) if to else ())
     return Received(_incoming("sms-generic", dedup, raw, sender=sender, body=body, date=date,

@@ -87,7 +87,7 @@ class EchoingSMTP(EchoingServer):
     def reply(self, line):
         verb = line.split(b" ", 1)[0].upper()
         if verb in (b"EHLO", b"HELO"):
-            return b"250-hostile\r\n250 AUTH PLAIN LOGIN\r\n"
+            return b"250-hostile\r\n250 AUTH PLAIN\r\n"
         if verb == b"AUTH":
             words = line.split(b" ")
             said = base64.b64decode(words[2]) if len(words) > 2 else b""

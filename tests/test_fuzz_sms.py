@@ -27,7 +27,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import CONFIG
-from smsfiles import ALEX, ME, Mms, Sms, corpus, render
+from smsfiles import ALEX, Sms, corpus, render
 from screener.config import load_config
 from screener.sms_import import import_backups
 from screener.sms_server import make_app, make_server, stop
@@ -166,7 +166,7 @@ gateway_secret_env = "FUZZ_SMS_GATEWAY"
 twilio_token_env = "FUZZ_SMS_TWILIO"
 generic_secret_env = "FUZZ_SMS_GENERIC"
 generic_fields = ["id=msg.uuid", "sender=msg.from", "body=msg.text", "date=msg.ts", "to=msg.to"]
-max_body_bytes = 4096
+max_body_bytes = 8192
 """
 TWILIO_URL = "http://localhost/sms/twilio"
 
@@ -215,7 +215,7 @@ HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(route=st.sampled_from(["/sms/gateway", "/sms/twilio", "/sms/generic", "/sms/other", "/healthz"]),
-       body=st.one_of(st.binary(max_size=600), st.binary(min_size=4097, max_size=6000)),
+       body=st.one_of(st.binary(max_size=600), st.binary(min_size=8193, max_size=9000)),
        headers=st.dictionaries(st.sampled_from(["X-Signature", "X-Timestamp", "X-Twilio-Signature", "Authorization",
                                                 "Content-Type", "Content-Encoding", "Transfer-Encoding"]),
                                HEADER_TEXT, max_size=5))
@@ -271,6 +271,29 @@ def test_signed_but_malformed_json_is_refused_never_a_server_error(hook, obj, ro
             json.loads(row["record"])["body"].encode("utf-8")
     else:
         assert stored == 0
+
+
+def test_signed_bodies_that_break_json_parsers_are_refused(hook):
+    app, config = hook
+    before = count(config)
+    for body in (b'{"id": 1' + b"0" * 5000 + b"}", b"[" * 8000, b'{"a":' * 1200 + b"1" + b"}" * 1200,
+                 b'"\\ud800"', b"\xef\xbb\xbf{}", b"\xff\xfe{\x00}\x00"):
+        for route, key in (("gateway", GATEWAY_KEY), ("generic", GENERIC_SECRET)):
+            response = timed_post(app.test_client(), f"/sms/{route}", body, gateway_headers(body, key))
+            assert response.status_code == 400, (route, body[:40], response.status_code)
+    assert count(config) == before
+    # lone surrogates in an id, a date or the text: stored, with U+FFFD in their place
+    surrogates = {"gateway": {"event": "sms:received", "id": "lone-\ud800", "payload": {
+                      "message": "answer \udfff me", "sender": "+14155550142"}},
+                  "generic": {"msg": {"from": "+14155550142", "text": "answer \ud800 me", "ts": "\udc00"}}}
+    for route, obj in surrogates.items():
+        body = json.dumps(obj).encode()
+        key = GATEWAY_KEY if route == "gateway" else GENERIC_SECRET
+        response = timed_post(app.test_client(), f"/sms/{route}", body, gateway_headers(body, key))
+        assert response.status_code == 200 and response.get_json()["stored"] is True, (route, response.data)
+    with Store(config.store.path, readonly=True) as s:
+        texts = [json.loads(r["record"])["body"] for r in s.messages()[-2:]]
+    assert texts == ["answer \ufffd me", "answer \ufffd me"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

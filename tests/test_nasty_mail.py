@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT
 from screener.message import Message
 from screener.screening import Screener
-from screener.sources.mime import MAX_TEXT, parse_email
+from screener.sources.mime import MAX_TEXT
 
 HERE = Path(__file__).parent / "nasty_mail"
 ALEX = b"From: Alex Morgan <alex.morgan@gmail.com>\r\n"
@@ -107,6 +107,11 @@ def tangled_boundaries() -> bytes:
     return ALEX + b"Subject: tangled\r\n" + opening + text_part(THREAT + b"\r\n" + b"filler line\r\n" * 50_000)
 
 
+def tangled_bare_cr() -> bytes:
+    # the same with lines ended by a bare CR, which the parser also splits on
+    return tangled_boundaries().replace(b"\r\n", b"\r")
+
+
 GENERATED = {              # name: (make, seconds allowed to parse it; listing its parts gets 4 times that)
     "zip-bomb": (zip_bomb, 3),
     "html-bomb": (html_bomb, 3),
@@ -116,6 +121,7 @@ GENERATED = {              # name: (make, seconds allowed to parse it; listing i
     "forward-3000-deep": (deep_forward, 3),
     "10000-parts": (many_parts, 3),
     "300-open-boundaries": (tangled_boundaries, 3),
+    "300-open-boundaries-bare-cr": (tangled_bare_cr, 3),
 }
 
 

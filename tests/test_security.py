@@ -7,6 +7,7 @@ store, even when a server echoes them; files only their owner can read.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -183,7 +184,16 @@ def test_a_password_typed_as_the_name_is_not_kept(site):
 
 # -- secrets ----------------------------------------------------------------------------------
 
-def fragments(secret: str, size: int = 6) -> list[str]:
+# Secrets drawn from letters that never occur in hex hashes or base64-free text, so that any
+# five-character piece of one found in a log, an output or the store's bytes is a leak.
+LETTERS = "GHJKMNPQRSTUVWXYZghjkmnpqrstuvwxyz"
+
+
+def new_secret(prefix: str = "") -> str:
+    return prefix + "".join(secrets.choice(LETTERS) for _ in range(16))
+
+
+def fragments(secret: str, size: int = 5) -> list[str]:
     return [secret[i:i + size] for i in range(len(secret) - size + 1)]
 
 
@@ -198,7 +208,7 @@ def store_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
 
 
-PASSWORDS = ["pw-" + secrets.token_hex(10), 'q"uo\\te-' + secrets.token_hex(6), "sp ace{3}-" + secrets.token_hex(6)]
+PASSWORDS = [new_secret("pw-"), new_secret('q"uo\\te-'), new_secret("sp ace{3}-")]
 
 
 @pytest.mark.parametrize("password", PASSWORDS, ids=["plain", "quotes", "spaces"])
@@ -277,30 +287,33 @@ def test_smtp_password_never_in_errors_logs_store_or_command_output(tmp_path, mo
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("SEC_SMTP_PW", password)
     outputs = []
-    for pad in (0, 150, 240, 270, 290, 330, 380):
+    for pad in [0, 380] + list(range(200, 320, 4)):      # wherever an error message might be cut
         with EchoingSMTP(pad) as server:
             config = load_config(alerts_config(tmp_path, server.port, 'smtp_password_env = "SEC_SMTP_PW"'))
             with Store.for_config(config) as store:
                 ((route, ok, detail),) = send_test(config, store)
                 assert (route, ok) == ("email", False) and "535" in detail
                 outputs.append(detail)
-                threat = Message(id=f"t{pad}", body="I know where you live. I am coming over tonight.",
-                                 sender="alex.morgan@gmail.com", channel="sms", date=iso(utcnow()))
-                screen_into_store(screener_for(config, model, store), store,
-                                  [Incoming(threat, threat.body.encode(), "file", f"t{pad}")], "import")
-                deliver_pending(config, store)
-            if pad == 270:                    # the command, once: what the user sees
+                if pad in (0, 380):           # an alert's delivery failing: logged, recorded, retried
+                    threat = Message(id=f"t{pad}", body="I know where you live. I am coming over tonight.",
+                                     sender="alex.morgan@gmail.com", channel="sms", date=iso(utcnow()))
+                    screen_into_store(screener_for(config, model, store), store,
+                                      [Incoming(threat, threat.body.encode(), "file", f"t{pad}")], "import")
+                    deliver_pending(config, store)
+            if pad == 0:                    # the command, once: what the user sees
                 proc = subprocess.run([sys.executable, "-m", "screener", "alert", "test", "--config",
                                        str(tmp_path / "config.toml")], capture_output=True, text=True, cwd=ROOT,
                                       env={**os.environ, "SEC_SMTP_PW": password}, timeout=120)
                 assert proc.returncode == 1 and "FAILED" in proc.stdout
                 outputs += [proc.stdout, proc.stderr]
     assert "alert by email failed" in caplog.text
+    credentials = base64.b64encode(b"\0alerts@example.org\0" + password.encode()).decode()  # AUTH PLAIN
     assert_absent(password, *outputs, caplog.text, store_bytes(tmp_path / "screener-data"))
+    assert_absent(credentials, *outputs, caplog.text, store_bytes(tmp_path / "screener-data"))
 
 
 def test_password_command_output_never_shown(tmp_path):
-    secret = "cmd-" + secrets.token_hex(8)
+    secret = new_secret("cmd-")
     command = f"sh -c 'echo {secret}; echo {secret} >&2; exit 3'"
     path = alerts_config(tmp_path, 9, f'smtp_password_command = "{command}"')
     proc = subprocess.run([sys.executable, "-m", "screener", "alert", "test", "--config", str(path)],
@@ -315,7 +328,7 @@ def test_password_command_output_never_shown(tmp_path):
     '[sms]\ngateway_secret = "{secret}"\n',
 ])
 def test_a_secret_written_in_the_config_is_refused_without_repeating_it(tmp_path, section):
-    secret = "inline-" + secrets.token_hex(8)
+    secret = new_secret("inline-")
     path = tmp_path / "config.toml"
     path.write_text(CONFIG.format(mode="no_contact") + section.format(secret=secret))
     proc = subprocess.run([sys.executable, "-m", "screener", "check-config", "--config", str(path)],
@@ -342,15 +355,14 @@ def test_webhook_keys_never_in_logs_or_store(tmp_path, model, monkeypatch, caplo
     from screener.sms_server import make_app
 
     caplog.set_level(logging.DEBUG)
-    keys = {"SEC_GATEWAY": "gw-" + secrets.token_hex(10), "SEC_TWILIO": "tw-" + secrets.token_hex(10),
-            "SEC_GENERIC": "gen-" + secrets.token_hex(10)}
+    keys = {"SEC_GATEWAY": new_secret("gw-"), "SEC_TWILIO": new_secret("tw-"), "SEC_GENERIC": new_secret("gen-")}
     for k, v in keys.items():
         monkeypatch.setenv(k, v)
     (tmp_path / "config.toml").write_text(CONFIG.format(mode="no_contact") + WEBHOOK_SMS)
     config = load_config(tmp_path / "config.toml")
     app = make_app(config, config.store.path, model)
     client = app.test_client()
-    wrong = "guess-" + secrets.token_hex(10)
+    wrong = new_secret("guess-")
     body = json.dumps({"event": "sms:received", "id": "k1", "payload": {"message": "Answer me",
                                                                           "sender": "+14155550142"}}).encode()
     ts = str(int(time.time()))
@@ -440,3 +452,56 @@ def test_summary_file_is_private_whatever_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert private(target) and target.read_text() == "3 messages held"
+
+
+# -- local only -----------------------------------------------------------------------------------
+
+GUARD = '''
+import os, socket
+_log = os.environ["SCREENER_NET_LOG"]
+_LOCAL = (None, "127.0.0.1", "::1", "localhost")
+def _refuse(what):
+    with open(_log, "a") as fh:
+        fh.write(repr(what) + "\\n")
+    raise OSError("network access blocked by the test")
+_connect = socket.socket.connect
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in _LOCAL:
+        _refuse(address)
+    return _connect(self, address)
+socket.socket.connect = connect
+_getaddrinfo = socket.getaddrinfo
+def getaddrinfo(host, *args, **kwargs):
+    if host not in _LOCAL:
+        _refuse(("getaddrinfo", host))
+    return _getaddrinfo(host, *args, **kwargs)
+socket.getaddrinfo = getaddrinfo
+'''
+
+
+def test_commands_make_no_network_connections(tmp_path, config_path):
+    guard = tmp_path / "guard"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(GUARD)
+    log = tmp_path / "net.log"
+    env = {**os.environ, "PYTHONPATH": f"{guard}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "SCREENER_NET_LOG": str(log)}
+    control = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('192.0.2.1', 80), 1)"],
+                             capture_output=True, text=True, env=env, timeout=60)
+    assert control.returncode == 1 and "blocked by the test" in control.stderr and log.exists()   # the guard works
+    log.unlink()
+    backup = tmp_path / "sms.xml"
+    backup.write_bytes(render(corpus(n_benign=20).items[:30]))
+    records = tmp_path / "in.jsonl"
+    records.write_text(json.dumps({"id": "1", "sender": "alex.morgan@gmail.com", "body": "Answer me."}) + "\n" +
+                       json.dumps({"id": "2", "sender": "x@example.com", "subject": "photo",
+                                   "body": "<img src=https://tracker.example/p.gif> see https://evil.example/"}) + "\n")
+    config = ["--config", str(config_path)]
+    commands = [["classify", *config, "--input", str(records)], ["import-sms", *config, str(backup)],
+                ["summary", *config], ["evidence", "export", *config, str(tmp_path / "bundle.zip")],
+                ["scan", *config, "--input", str(records)]]
+    for args in commands:
+        proc = subprocess.run([sys.executable, "-m", "screener", *args], capture_output=True, text=True, cwd=ROOT,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, (args, proc.stderr[-2000:])
+    assert not log.exists(), log.read_text()

@@ -48,7 +48,7 @@ _TAGS = re.compile(r"<[^>]{0,2000}>")
 _BLOCK = re.compile(r"<\s*(br|p|div|tr|li|h\d)\b[^>]{0,500}>", re.IGNORECASE)
 _BOUNDARY = re.compile(rb"boundary\*?[0-9]*\*?\s*=", re.IGNORECASE)
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_END = re.compile(rb"(?>\r\n|\n|\r)(?>\r\n|\n|\r)")      # an empty line, whatever ends lines
 _NOT_TEXT = re.compile(r"^(--\S*|[A-Za-z][\w-]{0,60}:[ \t].*|[A-Za-z0-9+/=]{60,})$")
 
 
@@ -134,7 +134,7 @@ def tangled(msg) -> bool:
 
 
 def _parse_work(raw: bytes) -> int:
-    lines = raw.count(b"\n") + 1
+    lines = max(raw.count(b"\n"), raw.count(b"\r")) + 1      # bare CR ends lines too
     boundaries = 0
     for _ in _BOUNDARY.finditer(raw):
         boundaries += 1
