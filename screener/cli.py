@@ -106,6 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def open_store(args, readonly: bool = True):
+    """(config, store) for commands that read or write the store named by --config."""
+    from screener.config import load_config
+    from screener.store import Store
+
+    config = load_config(args.config)
+    return config, Store.for_config(config, readonly=readonly)
+
+
 def _screener(args):
     from screener.config import load_config
     from screener.model import TacticModel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from screener.cli import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, config_arg
+from screener.cli import EXIT_CONFIG, EXIT_FAIL, EXIT_OK, config_arg, open_store
 
 
 def register(sub) -> None:
@@ -55,20 +55,12 @@ def _since(text: str):
         raise ScreenerError(f"--since: {exc}") from None
 
 
-def _open(args, readonly: bool = True):
-    from screener.config import load_config
-    from screener.store import Store
-
-    config = load_config(args.config)
-    return config, Store.for_config(config, readonly=readonly)
-
-
 def cmd_summary(args) -> int:
     from screener.schedule import write_file
     from screener.summary import render_summary
 
     since = _since(args.since)
-    config, store = _open(args)
+    config, store = open_store(args)
     with store:
         text = render_summary(config, store, since, args.format)
     if args.output:
@@ -83,7 +75,7 @@ def cmd_digest(args) -> int:
     from screener.digest import render_digest
 
     since = _since(args.since)
-    config, store = _open(args)
+    config, store = open_store(args)
     with store:
         sys.stdout.write(render_digest(config, store, since, args.format))
     return EXIT_OK
@@ -93,7 +85,7 @@ def cmd_alert_test(args) -> int:
     from screener.alert_routes import configured_routes
     from screener.alerts import send_test
 
-    config, store = _open(args, readonly=False)
+    config, store = open_store(args, readonly=False)
     with store:
         if not configured_routes(config):
             print(f"screener: {config.file}: [alerts]: no route configured (set smtp_host and friend_emails, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from screener.cli import EXIT_FAIL, EXIT_OK, config_arg
+from screener.cli import EXIT_FAIL, EXIT_OK, config_arg, open_store
 
 
 def register(sub) -> None:
@@ -25,15 +25,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_backup)
 
 
-def _store(args, readonly: bool = True):
-    from screener.config import load_config
-    from screener.store import Store
-
-    return Store.for_config(load_config(args.config), readonly=readonly)
-
-
 def cmd_audit_verify(args) -> int:
-    with _store(args) as store:
+    with open_store(args)[1] as store:
         problems = store.verify()
         events = store.conn.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
         messages = store.conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
@@ -47,7 +40,7 @@ def cmd_audit_verify(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    with _store(args) as store:
+    with open_store(args)[1] as store:
         dest = store.backup(args.dest)
     print(f"backup written to {dest}")
     return EXIT_OK
