@@ -63,12 +63,10 @@ class Featurizer:
         When `grams` is a list, each text's word n-grams are appended to it (for explanations).
         """
         prepared = [prepare(t) for t in texts]
-        if grams is None:
-            w = self.hasher.transform(word_ngrams(p) for p in prepared)
-        else:
-            grams.extend(word_ngrams(p) for p in prepared)
-            w = self.hasher.transform(grams[-len(prepared):] if prepared else [])
-        w = w.astype(np.float32)
+        word_lists = [word_ngrams(p) for p in prepared]
+        if grams is not None:
+            grams.extend(word_lists)
+        w = self.hasher.transform(word_lists).astype(np.float32)
         c = char_counts([" " + _SPACES.sub(" ", p).strip() + " " for p in prepared])
         w.data = np.log1p(w.data)
         c.data = np.log1p(c.data)

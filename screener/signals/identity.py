@@ -224,11 +224,10 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     reasons = []
     lowered = lower(text)
     announce = _NEW_CONTACT.search(lowered)   # patterns are lower case: faster than IGNORECASE
-    low = _rough_lower(text)
-    people = [p for p in index.people if _may_name(low, p)]
+    people = [p for p in index.people if _may_name(_name_form(text, lowered), p)]
     if not people:
-        return [Reason("new_contact_announced", 0.5, f"announces a new number or account ('{quote(text, lowered, announce)}')",
-                       None)] if announce else []
+        return [Reason("new_contact_announced", 0.5,
+                       f"announces a new number or account ('{quote(text, lowered, announce)}')")] if announce else []
     tail = fold_name_keep_lines("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
@@ -332,15 +331,16 @@ def _may_name(low: str, person: PersonIndex) -> bool:
     return _name_words(person).search(low) is not None
 
 
-def _rough_lower(text: str) -> str:
-    return text.lower() if text.isascii() else fold_name(text)
+def _name_form(text: str, lowered: str) -> str:
+    """The text as names are matched: its lower case when ASCII, else its folded form."""
+    return lowered if text.isascii() else fold_name(text)
 
 
 def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
     """The message names a blocked person, or refers to them by a role ('your ex', 'your mum')."""
     text = msg.text
-    low = _rough_lower(text)
-    people = [p for p in index.people if _may_name(low, p)]
+    lowered = lower(text)
+    people = [p for p in index.people if _may_name(_name_form(text, lowered), p)]
     folded = fold_name(text) if people else ""
     words = set(folded.split())
     reasons = []
@@ -356,7 +356,6 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
         if hit:
             reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
     if not reasons:
-        lowered = lower(text)
         role = _ROLE.search(lowered)
         if role:
             reasons.append(Reason("mentions_blocked", 0.5,
