@@ -117,10 +117,11 @@ def render(facts: dict, moment: datetime | None = None) -> str:
         lines.append(f"daemon: running (pid {d['pid']}) since {_local(d['started_at'])}; "
                      f"heartbeat {_ago(d['heartbeat_at'], moment)}")
     elif d["state"] == "stopped":
-        lines.append(f"daemon: NOT running; it stopped at {_local(d['stopped_at'])}")
+        lines.append(f"daemon: NOT running; it stopped at {_local(d['stopped_at'])}; mail is not being screened")
     else:
         lines.append(f"daemon: NOT running ({'process gone' if d['state'] == 'gone' else 'no heartbeat'}); "
-                     f"last heartbeat {_ago(d['heartbeat_at'], moment)} (pid {d['pid']}) — it was killed or hung")
+                     f"last heartbeat {_ago(d['heartbeat_at'], moment)} (pid {d['pid']}) — it was killed, is hung, "
+                     "or cannot write its store (disk full?); mail is not being screened")
     for acc in facts["accounts"]:
         mode = ", fail-closed (staging folder)" if acc["fail_closed"] else ""
         lines.append(f"account {acc['name']} ({acc['login']}){mode}; quarantine folder {acc['quarantine_folder']}")
