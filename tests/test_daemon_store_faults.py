@@ -51,7 +51,8 @@ def big_blocked(n):
 
 
 def big_clean(n):
-    return clean(n, body="The meeting moved to Thursday." + PADDING)
+    # From the trusted contact: the model is free to read manipulation into 30 KB of filler words.
+    return clean(n, sender="dana@example.net", name="Dana Lee", body="The meeting moved to Thursday." + PADDING)
 
 
 @pytest.mark.parametrize("fail_closed", [False, True], ids=["inbox", "fail-closed"])
@@ -85,7 +86,7 @@ def test_disk_full_moves_nothing_unstored_and_recovers(dovecot, imap_config, run
 
     disk.full = False       # space comes back: the daemon carries on without a restart
     wait_until(lambda: sha(raws[0]) in folder_shas(dovecot, QUARANTINE), timeout=20, message="after space returned")
-    wait_until(lambda: watch_state(config).get(arrive, {}).get("state") == "idle")
+    wait_until(lambda: len(rows(config)) == 3 and all(r["state"] != "pending" for r in rows(config)))
     assert daemon.thread.is_alive()
     daemon.stop()
     if fail_closed:
