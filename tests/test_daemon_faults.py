@@ -111,3 +111,34 @@ def test_a_missing_folder_is_one_clear_fault_and_staging_is_created(dovecot, ima
     daemon.stop()
     lines = [line for line in fault_lines(caplog) if "Archive/Typo" in line]
     assert lines and "there is no folder 'Archive/Typo'" in lines[0]
+
+
+def test_imap_password_and_mail_never_reach_logs_at_debug_level(dovecot, imap_config, run_daemon, caplog):
+    """The daemon silences the IMAP library's protocol trace (secrets.silence_protocol_logs) at start: with
+    every logger at DEBUG, neither the password, nor the LOGIN line, nor fetched text reaches a log record.
+    Only `--trace-imap` (trace_imap=True) turns the trace on, and then the handler redacts the password."""
+    import logging
+
+    config = imap_config()
+    raw = blocked(1, body="Private words zq-7781 that must never be in a log.")
+    dovecot.append("sam", "INBOX", raw)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.NOTSET, logger="imapclient.imaplib")     # as in a fresh process
+    daemon = run_daemon(config)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    daemon.stop()
+    records = [r for r in caplog.records]
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in records)
+    assert any(r.name.startswith("screener") for r in records)      # DEBUG logging did capture the daemon
+    assert not [r for r in records if r.name == "imapclient.imaplib"]
+    assert dovecot.users["sam"] not in text and "zq-7781" not in text and "LOGIN" not in text
+
+    # The test can see a leak: with the trace asked for, protocol lines (and the message text) are logged.
+    dovecot.append("sam", "INBOX", clean(2, body="Traced words zq-9902."))
+    caplog.clear()
+    caplog.set_level(logging.NOTSET, logger="imapclient.imaplib")
+    daemon = run_daemon(config, trace_imap=True)
+    wait_until(lambda: len(rows(config)) == 2)
+    daemon.stop()
+    traced = [r for r in caplog.records if r.name == "imapclient.imaplib"]
+    assert traced and any("LOGIN" in r.getMessage() for r in traced)
