@@ -89,9 +89,9 @@ class Daemon:
             # in the log, even when the root logger is at DEBUG, unless `--trace-imap` asked for it.
             silence_protocol_logs()
         try:
+            model = self.load_model()       # a missing or tampered model: refuse before touching anything
             self.claim()
             store = Store(self.config.store.path)
-            model = self.load_model()
             run_id = self._run_id = store.run_started(os.getpid())
             self._start_watches(store, self.config, model)
             log.info("screener daemon started (pid %d), watching %s", os.getpid(),
@@ -110,7 +110,8 @@ class Daemon:
                 store.close()
             self._release_lock()
             self.started.set()
-            log.info("screener daemon stopped")
+            if run_id is not None:
+                log.info("screener daemon stopped")
         return 1 if self.once and any(w.failed for w in self.watches) else 0
 
     def _loop(self, store: Store) -> None:
