@@ -107,6 +107,9 @@ def test_sigkill_at_random_points_then_restart(dovecot, tmp_path, monkeypatch):
             proc.send_signal(signal.SIGKILL)
             proc.communicate(timeout=10)
         left.append((count(config), count(config, "SELECT COUNT(*) FROM messages WHERE state = 'pending'")))
+        if cycle == 0:      # what the user sees while screening is down
+            shown = run_cli("status", "--config", path).stdout
+            assert "daemon: NOT running (process gone)" in shown and "mail is not being screened" in shown, shown
     print("kill moments:", dict(kinds))
     print("after each kill (stored, pending):", left)
     arrivals.join(120)

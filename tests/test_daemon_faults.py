@@ -142,3 +142,35 @@ def test_imap_password_and_mail_never_reach_logs_at_debug_level(dovecot, imap_co
     daemon.stop()
     traced = [r for r in caplog.records if r.name == "imapclient.imaplib"]
     assert traced and any("LOGIN" in r.getMessage() for r in traced)
+
+
+def test_reload_with_a_tampered_model_keeps_screening_with_the_old_one(dovecot, imap_config, model, caplog,
+                                                                        tmp_path):
+    """SIGHUP (request_reload) when the model on disk was tampered with: one line, and the daemon keeps the
+    model it checked at start; it never screens with the unknown one."""
+    import shutil
+
+    from conftest import ROOT
+    from conftest_dovecot import RunningDaemon
+    from screener.daemon.runner import Daemon
+    from screener.model import TacticModel
+
+    directory = tmp_path / "model"
+    shutil.copytree(ROOT / "models" / "tactics", directory)
+    config = imap_config()
+    daemon = RunningDaemon(Daemon(config, lambda: TacticModel.load(directory)))
+    try:
+        wait_until(lambda: watch_state(config).get("INBOX", {}).get("state") == "idle")
+        weights = directory / "weights.npz"
+        weights.write_bytes(weights.read_bytes() + b"\0")
+        daemon.daemon.request_reload()
+        wait_until(lambda: any("reload failed, keeping the running configuration" in line
+                               for line in fault_lines(caplog)), message="reload refused")
+        raw = blocked(1)
+        dovecot.append("sam", "INBOX", raw)
+        wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    finally:
+        daemon.stop()
+    line = next(line for line in fault_lines(caplog) if "reload failed" in line)
+    assert "does not match the model's metadata" in line
+    assert rows(config)[0]["model_sha"] == model.sha256
