@@ -65,10 +65,12 @@ def collect(config, store, moment: datetime | None = None) -> dict:
                   "stopped_at": run["stopped_at"]}
         beat = _parse(run["heartbeat_at"])
         fresh = beat is not None and (moment - beat).total_seconds() <= STALE_SECONDS
-        if run["status"] == "running" and fresh:
+        if run["status"] == "running" and not _alive(run["pid"]):
+            daemon["state"] = "gone"        # killed: no need to wait for the heartbeat to go stale
+        elif run["status"] == "running" and fresh:
             daemon["state"] = "running"
         elif run["status"] == "running":
-            daemon["state"] = "gone" if not _alive(run["pid"]) else "not responding"
+            daemon["state"] = "not responding"
         else:
             daemon["state"] = "stopped"
     saved = json.loads(store.get_state(STATUS_KEY, "{}") or "{}")
