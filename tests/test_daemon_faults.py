@@ -174,3 +174,40 @@ def test_reload_with_a_tampered_model_keeps_screening_with_the_old_one(dovecot, 
     line = next(line for line in fault_lines(caplog) if "reload failed" in line)
     assert "does not match the model's metadata" in line
     assert rows(config)[0]["model_sha"] == model.sha256
+
+
+def test_daemon_connects_only_to_the_users_imap_server(dovecot, imap_config, run_daemon, monkeypatch):
+    """Every connection the daemon opens goes to the configured server: mail asking for a read receipt
+    (Disposition-Notification-To) and naming remote images is screened and held without any other
+    connection, name lookup or mail sent."""
+    import socket
+
+    from dovecot import make_message
+
+    seen, lookups = [], []
+    real_connect, real_lookup = socket.socket.connect, socket.getaddrinfo
+
+    def connect(self, address):
+        seen.append(address)
+        return real_connect(self, address)
+
+    def lookup(host, *args, **kwargs):
+        lookups.append(host)
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    config = imap_config()
+    html = ('<p>Open this <img src="https://tracker.example.com/p.gif?id=1"> '
+            '<a href="https://evil.example.net/x">now</a></p>')
+    raw = make_message(1, sender="alex.morgan@gmail.com", name="Alex Morgan", body=html,
+                       extra_headers="Disposition-Notification-To: alex.morgan@gmail.com\r\n"
+                                     "Return-Receipt-To: alex.morgan@gmail.com\r\n")
+    raw = raw.replace(b"text/plain", b"text/html")
+    dovecot.append("sam", "INBOX", raw)
+    daemon = run_daemon(config)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    daemon.stop()
+    assert seen and {tuple(a[:2]) for a in seen if isinstance(a, tuple)} == {("127.0.0.1", dovecot.port)}
+    assert set(lookups) <= {"127.0.0.1"}
+    assert not dovecot.messages("sam", QUARANTINE)[0].seen
