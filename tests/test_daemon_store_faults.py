@@ -166,3 +166,28 @@ def test_store_locked_by_another_process(dovecot, imap_config, run_daemon, monke
                    and "retrying in" in line for line in lines), lines
     else:
         assert lines == []
+
+
+def test_sms_import_on_a_full_disk_is_one_line_and_changes_nothing(config_path, monkeypatch, capsys, tmp_path):
+    """The import (in-process, so that the store's size limit applies): exit 1, one line saying the disk is
+    full, the store unchanged and still verifying; the same import works once space returns."""
+    from smsfiles import corpus, render
+    from test_sms_import import counts, db
+
+    from screener.cli import main
+
+    backup = tmp_path / "sms.xml"
+    backup.write_bytes(render(corpus(n_benign=30).items))
+    Store(db(config_path)).close()
+    before = counts(db(config_path))
+    disk = Disk(monkeypatch)
+    disk.full = True
+    assert main(["import-sms", "--config", str(config_path), str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "disk is full" in err and "nothing was changed" in err, err
+    assert counts(db(config_path)) == before
+    with Store(db(config_path), readonly=True) as store:
+        assert store.verify() == []
+    disk.full = False
+    assert main(["import-sms", "--config", str(config_path), str(backup)]) == 0
+    assert counts(db(config_path))[0] > before[0]
