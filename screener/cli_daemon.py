@@ -123,7 +123,8 @@ def cmd_run(args) -> int:
     handler = setup_logging(secrets, args.verbose, args.trace_imap)
     progress = Progress()
     # A missing or tampered model raises ModelError in run() (exit 4); so does it on reload (the old one stays).
-    daemon = Daemon(config, lambda: TacticModel.load(args.model), once=args.once, secrets=secrets, progress=progress)
+    daemon = Daemon(config, lambda: TacticModel.load(args.model), once=args.once, secrets=secrets, progress=progress,
+                    trace_imap=args.trace_imap)
     signal.signal(signal.SIGTERM, lambda *_: daemon.stop())
     signal.signal(signal.SIGINT, lambda *_: daemon.stop())
     signal.signal(signal.SIGHUP, lambda *_: daemon.request_reload())

@@ -116,3 +116,36 @@ def test_status_before_any_run_and_bad_configs(tmp_path, config_path):
     assert out.returncode == 1 and "no store here yet" in out.stderr
     out = run_cli("run", "--config", config_path)
     assert out.returncode == 2 and "no [[imap]] account" in out.stderr
+
+
+def test_missing_or_tampered_model_refuses_to_start_and_screens_nothing(dovecot, tmp_path, monkeypatch):
+    """`screener run` with no model, or a model whose weights do not match their recorded SHA-256: exit 4,
+    one line, and nothing screened or moved. In fail-closed mode the staged mail stays staged, so nothing
+    unscreened reaches the inbox."""
+    import shutil
+
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(dovecot, tmp_path / "data" / "screener.db", folders=[], staging_folder="Staging"))
+    config = load_config(path)
+    raws = [blocked(1), clean(2)]
+    dovecot.append_many("sam", "Staging", raws)
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    tampered = tmp_path / "tampered"
+    shutil.copytree(ROOT / "models" / "tactics", tampered)
+    weights = tampered / "weights.npz"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    for model, words in ((empty, "no trained model in"), (tampered, "does not match the model's metadata")):
+        proc = spawn(path, "--model", str(model), password=dovecot.users["sam"])
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 4, err
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("screener: model error: ") and words in lines[0], err
+        assert count(config) == 0 and count(config, "SELECT COUNT(*) FROM runs") == 0
+        assert sorted(folder_shas(dovecot, "Staging")) == sorted(sha(r) for r in raws)
+        assert folder_shas(dovecot, "INBOX") == []
+        assert "Screener/Quarantine" not in dovecot.folders()       # it never even logged in to the server
+        status = run_cli("status", "--config", path)
+        assert status.returncode == 1 and "no store here yet" in status.stderr

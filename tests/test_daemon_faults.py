@@ -111,3 +111,103 @@ def test_a_missing_folder_is_one_clear_fault_and_staging_is_created(dovecot, ima
     daemon.stop()
     lines = [line for line in fault_lines(caplog) if "Archive/Typo" in line]
     assert lines and "there is no folder 'Archive/Typo'" in lines[0]
+
+
+def test_imap_password_and_mail_never_reach_logs_at_debug_level(dovecot, imap_config, run_daemon, caplog):
+    """The daemon silences the IMAP library's protocol trace (secrets.silence_protocol_logs) at start: with
+    every logger at DEBUG, neither the password, nor the LOGIN line, nor fetched text reaches a log record.
+    Only `--trace-imap` (trace_imap=True) turns the trace on, and then the handler redacts the password."""
+    import logging
+
+    config = imap_config()
+    raw = blocked(1, body="Private words zq-7781 that must never be in a log.")
+    dovecot.append("sam", "INBOX", raw)
+    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.NOTSET, logger="imapclient.imaplib")     # as in a fresh process
+    daemon = run_daemon(config)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    daemon.stop()
+    records = [r for r in caplog.records]
+    text = "\n".join(f"{r.name} {r.getMessage()}" for r in records)
+    assert any(r.name.startswith("screener") for r in records)      # DEBUG logging did capture the daemon
+    assert not [r for r in records if r.name == "imapclient.imaplib"]
+    assert dovecot.users["sam"] not in text and "zq-7781" not in text and "LOGIN" not in text
+
+    # The test can see a leak: with the trace asked for, protocol lines (and the message text) are logged.
+    dovecot.append("sam", "INBOX", clean(2, body="Traced words zq-9902."))
+    caplog.clear()
+    caplog.set_level(logging.NOTSET, logger="imapclient.imaplib")
+    daemon = run_daemon(config, trace_imap=True)
+    wait_until(lambda: len(rows(config)) == 2)
+    daemon.stop()
+    traced = [r for r in caplog.records if r.name == "imapclient.imaplib"]
+    assert traced and any("LOGIN" in r.getMessage() for r in traced)
+
+
+def test_reload_with_a_tampered_model_keeps_screening_with_the_old_one(dovecot, imap_config, model, caplog,
+                                                                        tmp_path):
+    """SIGHUP (request_reload) when the model on disk was tampered with: one line, and the daemon keeps the
+    model it checked at start; it never screens with the unknown one."""
+    import shutil
+
+    from conftest import ROOT
+    from conftest_dovecot import RunningDaemon
+    from screener.daemon.runner import Daemon
+    from screener.model import TacticModel
+
+    directory = tmp_path / "model"
+    shutil.copytree(ROOT / "models" / "tactics", directory)
+    config = imap_config()
+    daemon = RunningDaemon(Daemon(config, lambda: TacticModel.load(directory)))
+    try:
+        wait_until(lambda: watch_state(config).get("INBOX", {}).get("state") == "idle")
+        weights = directory / "weights.npz"
+        weights.write_bytes(weights.read_bytes() + b"\0")
+        daemon.daemon.request_reload()
+        wait_until(lambda: any("reload failed, keeping the running configuration" in line
+                               for line in fault_lines(caplog)), message="reload refused")
+        raw = blocked(1)
+        dovecot.append("sam", "INBOX", raw)
+        wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    finally:
+        daemon.stop()
+    line = next(line for line in fault_lines(caplog) if "reload failed" in line)
+    assert "does not match the model's metadata" in line
+    assert rows(config)[0]["model_sha"] == model.sha256
+
+
+def test_daemon_connects_only_to_the_users_imap_server(dovecot, imap_config, run_daemon, monkeypatch):
+    """Every connection the daemon opens goes to the configured server: mail asking for a read receipt
+    (Disposition-Notification-To) and naming remote images is screened and held without any other
+    connection, name lookup or mail sent."""
+    import socket
+
+    from dovecot import make_message
+
+    seen, lookups = [], []
+    real_connect, real_lookup = socket.socket.connect, socket.getaddrinfo
+
+    def connect(self, address):
+        seen.append(address)
+        return real_connect(self, address)
+
+    def lookup(host, *args, **kwargs):
+        lookups.append(host)
+        return real_lookup(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket, "getaddrinfo", lookup)
+    config = imap_config()
+    html = ('<p>Open this <img src="https://tracker.example.com/p.gif?id=1"> '
+            '<a href="https://evil.example.net/x">now</a></p>')
+    raw = make_message(1, sender="alex.morgan@gmail.com", name="Alex Morgan", body=html,
+                       extra_headers="Disposition-Notification-To: alex.morgan@gmail.com\r\n"
+                                     "Return-Receipt-To: alex.morgan@gmail.com\r\n")
+    raw = raw.replace(b"text/plain", b"text/html")
+    dovecot.append("sam", "INBOX", raw)
+    daemon = run_daemon(config)
+    wait_until(lambda: folder_shas(dovecot, QUARANTINE) == [sha(raw)])
+    daemon.stop()
+    assert seen and {tuple(a[:2]) for a in seen if isinstance(a, tuple)} == {("127.0.0.1", dovecot.port)}
+    assert set(lookups) <= {"127.0.0.1"}
+    assert not dovecot.messages("sam", QUARANTINE)[0].seen

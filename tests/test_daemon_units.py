@@ -155,3 +155,26 @@ def test_progress_lines_without_a_terminal(caplog, monkeypatch):
     progress.close()
     assert [r.getMessage() for r in caplog.records] == ["personal/INBOX: screened 100 of 10000",
                                                         "personal/INBOX: screened 10000 of 10000"]
+
+
+def test_status_of_a_daemon_killed_a_moment_ago_and_of_a_hung_one(tmp_path):
+    """A recorded pid that is gone is 'NOT running' at once (no waiting for the heartbeat to go stale); a live
+    pid with a stale heartbeat is 'NOT running (no heartbeat)' (hung, or it cannot write its store)."""
+    import os
+
+    config = _config(tmp_path)
+    with Store(config.store.path) as store:
+        store.run_started(2 ** 22 + 12345)
+    with Store(config.store.path, readonly=True) as store:
+        text = status.render(status.collect(config, store))
+    assert "daemon: NOT running (process gone); last heartbeat 0 s ago" in text
+    assert "mail is not being screened" in text
+    with Store(config.store.path) as store:
+        store.run_started(os.getpid())      # alive, but its heartbeat stops
+    later = datetime.now(timezone.utc) + timedelta(minutes=2)
+    with Store(config.store.path, readonly=True) as store:
+        facts = status.collect(config, store, later)
+        text = status.render(facts, later)
+    assert facts["daemon"]["state"] == "not responding"
+    assert "daemon: NOT running (no heartbeat); last heartbeat 2 min ago" in text
+    assert "killed, is hung, or cannot write its store" in text

@@ -22,6 +22,7 @@ from typing import Callable
 from screener.daemon.context import Context, Screening, Secrets, StatusBoard, log
 from screener.daemon.folder_sync import FolderWatch
 from screener.errors import ConfigError, ScreenerError
+from screener.secrets import silence_protocol_logs
 from screener.store import Store, now
 
 HEARTBEAT_SECONDS = 10
@@ -42,7 +43,7 @@ def watched_folders(account) -> list[str]:
 
 class Daemon:
     def __init__(self, config, load_model: Callable[[], object], *, once: bool = False, allow_move: bool = True,
-                 secrets: Secrets | None = None, progress=None):
+                 secrets: Secrets | None = None, progress=None, trace_imap: bool = False):
         if not config.imap:
             raise ConfigError(str(config.file), "imap", "no [[imap]] account to watch")
         self.config = config
@@ -60,6 +61,8 @@ class Daemon:
         self._stored = threading.Event()
         self._lock_file = None
         self._run_id: int | None = None
+        self._failing: dict[str, str] = {}
+        self.trace_imap = trace_imap
         self.started = threading.Event()
 
     # -- called from signal handlers or other threads --------------------------------------
@@ -81,10 +84,14 @@ class Daemon:
         `once` met a fault."""
         store = None
         run_id = None
+        if not self.trace_imap:
+            # The IMAP library's protocol trace repeats every server line and every fetched message: never
+            # in the log, even when the root logger is at DEBUG, unless `--trace-imap` asked for it.
+            silence_protocol_logs()
         try:
+            model = self.load_model()       # a missing or tampered model: refuse before touching anything
             self.claim()
             store = Store(self.config.store.path)
-            model = self.load_model()
             run_id = self._run_id = store.run_started(os.getpid())
             self._start_watches(store, self.config, model)
             log.info("screener daemon started (pid %d), watching %s", os.getpid(),
@@ -103,7 +110,8 @@ class Daemon:
                 store.close()
             self._release_lock()
             self.started.set()
-            log.info("screener daemon stopped")
+            if run_id is not None:
+                log.info("screener daemon stopped")
         return 1 if self.once and any(w.failed for w in self.watches) else 0
 
     def _loop(self, store: Store) -> None:
@@ -140,12 +148,20 @@ class Daemon:
             store.set_state(STATUS_KEY, json.dumps(snapshot, sort_keys=True))
 
     def _guarded(self, what: str, fn, *args) -> None:
+        """Run a job of the main thread; a failure is logged once (not every second while a disk is full)
+        and its end once too."""
         try:
             fn(*args)
         except ScreenerError as exc:
-            log.error("%s failed: %s", what, self.secrets.scrub(str(exc)))
+            text = self.secrets.scrub(str(exc))
+            if self._failing.get(what) != text:
+                log.error("%s failed: %s", what, text)
+            self._failing[what] = text
         except Exception as exc:
             log.exception("%s failed unexpectedly: %s", what, type(exc).__name__)
+        else:
+            if self._failing.pop(what, None) is not None:
+                log.info("%s works again", what)
 
     # -- watches ---------------------------------------------------------------------------
 

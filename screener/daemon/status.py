@@ -65,10 +65,12 @@ def collect(config, store, moment: datetime | None = None) -> dict:
                   "stopped_at": run["stopped_at"]}
         beat = _parse(run["heartbeat_at"])
         fresh = beat is not None and (moment - beat).total_seconds() <= STALE_SECONDS
-        if run["status"] == "running" and fresh:
+        if run["status"] == "running" and not _alive(run["pid"]):
+            daemon["state"] = "gone"        # killed: no need to wait for the heartbeat to go stale
+        elif run["status"] == "running" and fresh:
             daemon["state"] = "running"
         elif run["status"] == "running":
-            daemon["state"] = "gone" if not _alive(run["pid"]) else "not responding"
+            daemon["state"] = "not responding"
         else:
             daemon["state"] = "stopped"
     saved = json.loads(store.get_state(STATUS_KEY, "{}") or "{}")
@@ -117,10 +119,11 @@ def render(facts: dict, moment: datetime | None = None) -> str:
         lines.append(f"daemon: running (pid {d['pid']}) since {_local(d['started_at'])}; "
                      f"heartbeat {_ago(d['heartbeat_at'], moment)}")
     elif d["state"] == "stopped":
-        lines.append(f"daemon: NOT running; it stopped at {_local(d['stopped_at'])}")
+        lines.append(f"daemon: NOT running; it stopped at {_local(d['stopped_at'])}; mail is not being screened")
     else:
         lines.append(f"daemon: NOT running ({'process gone' if d['state'] == 'gone' else 'no heartbeat'}); "
-                     f"last heartbeat {_ago(d['heartbeat_at'], moment)} (pid {d['pid']}) — it was killed or hung")
+                     f"last heartbeat {_ago(d['heartbeat_at'], moment)} (pid {d['pid']}) — it was killed, is hung, "
+                     "or cannot write its store (disk full?); mail is not being screened")
     for acc in facts["accounts"]:
         mode = ", fail-closed (staging folder)" if acc["fail_closed"] else ""
         lines.append(f"account {acc['name']} ({acc['login']}){mode}; quarantine folder {acc['quarantine_folder']}")

@@ -56,6 +56,20 @@ class Incoming:
     message_id: str | None = None
 
 
+def _why(exc: sqlite3.Error) -> str:
+    """SQLite's reason, in words a user can act on."""
+    text = str(exc)
+    if "full" in text:
+        return f"the disk is full or the store reached its size limit ({text}); free some space"
+    if "locked" in text or "busy" in text:
+        return f"the store is locked by another process ({text})"
+    if "readonly" in text or "read-only" in text:
+        return f"the store cannot be written ({text}); check its file's permissions"
+    if "disk I/O" in text:
+        return f"the disk failed ({text})"
+    return text
+
+
 class Store:
     def __init__(self, path: str | Path, readonly: bool = False, timeout: float = 10.0):
         self.path = Path(path)
@@ -117,18 +131,29 @@ class Store:
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            raise StoreError(f"{self.path}: the store is locked by another process ({exc})") from None
+            raise StoreError(f"{self.path}: {_why(exc)}") from None
         try:
             yield self.conn
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise StoreError(f"{self.path}: could not save, nothing was changed: {_why(exc)}") from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
                 self.conn.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"{self.path}: could not save, nothing was changed: {_why(exc)}") from None
+
+    def _rollback(self) -> None:
+        """Undo the open transaction (SQLite may already have undone it itself, on a full disk say)."""
+        if self.conn.in_transaction:
+            try:
                 self.conn.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: could not save ({exc})") from None
+            except sqlite3.Error:
+                pass
 
     def migrate(self) -> list[str]:
         """Apply the migrations not applied yet, each in one transaction. Returns their names."""
