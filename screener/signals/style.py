@@ -120,7 +120,9 @@ class StyleProfile:
 
     @classmethod
     def build(cls, person: str, history: list[str], background: Background,
-              exclude_names: set[str] = frozenset()) -> "StyleProfile | None":
+              exclude_names: set[str] = frozenset(), own_names: set[str] = frozenset()) -> "StyleProfile | None":
+        """`exclude_names`: names that are topic, not style (the user's, the person's own);
+        `own_names`: the person's own names, which self-identification already weighs as a sign-off."""
         history = [h for h in history if h.strip()]
         if len(history) < MIN_HISTORY or background.vectors is None:
             return None
@@ -148,7 +150,8 @@ class StyleProfile:
                 if ratio >= 6:
                     markers[word] = ratio
         top = dict(sorted(markers.items(), key=lambda kv: -kv[1])[:20])
-        signoffs = {s for s, c in Counter(_last_line(h) for h in history).items() if s and c >= 2}
+        signoffs = {s for s, c in Counter(_last_line(h) for h in history).items()
+                    if s and c >= 2 and not _is_own_name(s, own_names)}
         names: dict[str, str] = {}
         name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
         for name, c in name_counts.items():
@@ -159,6 +162,13 @@ class StyleProfile:
                 names[low] = name
         return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
                    float(np.mean(genuine)), top, signoffs, names, n)
+
+
+def _is_own_name(signoff: str, own_names: set[str]) -> bool:
+    """'greg', '- mum x': a sign-off that is only one of their names (of 2+ letters) is
+    self-identification's evidence; counting it as style too would count it twice."""
+    words = [w for w in re.sub(r"[^\w\s]", " ", signoff).split() if not re.fullmatch(r"x+", w)]
+    return bool(words) and " ".join(words) in {n for n in own_names if len(n) >= 2}
 
 
 def similarities(profile: StyleProfile, vectors) -> np.ndarray:
@@ -223,7 +233,7 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
         if not history:
             continue
         own = set(fold_name(person.name).split()) | {fold_name(n) for n in person.nicknames}
-        profile = StyleProfile.build(person.name, history, background, exclude | own)
+        profile = StyleProfile.build(person.name, history, background, exclude | own, own)
         if profile is not None:
             profiles[person.name] = profile
     return profiles
@@ -240,13 +250,25 @@ _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|
                    r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b")
 
 
-def pretext_reason(msg: Message) -> Reason | None:
+def introduction(msg: Message) -> str | None:
+    """A stranger's self-introduction ("this is Chris from the gym"), as written, or None."""
     body = lower(msg.body)
     intro = _INTRO.search(body)
-    if not intro:
-        return None
-    turn = _TURN.search(body, intro.end())
+    return quote(msg.body, body, intro).strip() if intro else None
+
+
+def pretext_reason(msg: Message, earlier_intro: str | None = None) -> Reason | None:
+    """A stranger introduces themselves and then turns to the relationship, in this message
+    or (`earlier_intro`, from the same sender's earlier message) across two."""
+    body = lower(msg.body)
+    intro = _INTRO.search(body)
+    turn = _TURN.search(body, intro.end() if intro else 0)
     if not turn:
         return None
-    return Reason("pretext", 0.6, f"a stranger introduces themselves ('{quote(msg.body, body, intro).strip()}') and "
-                                  f"then turns to the relationship ('{quote(msg.body, body, turn)}')")
+    if intro:
+        return Reason("pretext", 0.6, f"a stranger introduces themselves ('{quote(msg.body, body, intro).strip()}') "
+                                      f"and then turns to the relationship ('{quote(msg.body, body, turn)}')")
+    if earlier_intro:
+        return Reason("pretext", 0.6, f"a stranger who introduced themselves in an earlier message ('{earlier_intro}') "
+                                      f"now turns to the relationship ('{quote(msg.body, body, turn)}')")
+    return None
