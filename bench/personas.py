@@ -129,9 +129,9 @@ def public_section(personas: list) -> str | None:
     persona, _ = personas[0]
     screener = screener_for(config_text(persona["user"], persona["region"], personas))
     rows, held_all, n_all = [], 0, 0
-    for name, msgs in sets.items():
+    for n, (name, msgs) in enumerate(sets.items()):
         # A fresh sender for each message: nobody is established, the harshest case.
-        strangers = [replace(m, sender=(f"+1312555{i:04d}" if m.channel == "sms" else f"stranger{i}@gmail.com"),
+        strangers = [replace(m, sender=(f"+1312{n}55{i:04d}" if m.channel == "sms" else f"stranger{n}.{i}@gmail.com"),
                              sender_name="") for i, m in enumerate(msgs)]
         verdicts = screener.screen(strangers)
         held = [v for v in verdicts if v.action == "quarantine"]

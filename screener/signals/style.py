@@ -38,7 +38,10 @@ _INSTITUTIONAL = re.compile(
     r"\b(?:reminder|appointment|booking|booked|vaccin\w*|booster|practice|surgery|clinic|pupil|parents and carers|"
     r"dear parent|dear customer|unsubscribe|invoice|order (?:no|number)|reception|patient|our records|no-?reply)\b",
     re.IGNORECASE)
-_PERSONAL = re.compile(r"\b(?:remember|miss|our|we|us|love|babe|darling|x+)\b", re.IGNORECASE)
+_PERSONAL = re.compile(r"\b(?:remember|miss|missed|our|love|babe|darling|x+)\b", re.IGNORECASE)
+_LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
+_SENTENCE_START_CAP = re.compile(r"(?:^|[.!?]\s+|\n)\s*[A-Z]")
+COMMON_WORD = 0.003   # a word other people write in lower case in more texts than this is a word, not a name
 COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
                 "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                 "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -88,6 +91,7 @@ class Background:
         counts = Counter(w for t in texts for w in _words(t))
         self.doc_freq = {w: c / n for w, c in counts.items()}
         self.name_freq = Counter(w.lower() for t in texts for w in set(_NAME.findall(t)))
+        self.lower_freq = Counter(w for t in texts for w in set(_LOWER_WORD.findall(t)))
         self.n = n
 
     @classmethod
@@ -158,7 +162,8 @@ class StyleProfile:
             low = name.lower()
             if low in COMMON_NAMES or low in exclude_names:
                 continue
-            if background.name_freq.get(low, 0) <= 1 and c >= 2:
+            if background.name_freq.get(low, 0) <= 1 and c >= 2 \
+                    and background.lower_freq.get(low, 0) <= COMMON_WORD * background.n:   # 'Put', 'Father': words
                 names[low] = name
         return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
                    float(np.mean(genuine)), top, signoffs, names, n)
@@ -209,7 +214,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         if reliability < 1.0:
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
-    mentioned = [profile.names[w] for w in profile.names if re.search(rf"\b{re.escape(w)}\b", text.lower())]
+    mentioned = _mentioned_names(profile, text)
     if mentioned and not _INSTITUTIONAL.search(text):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
@@ -217,6 +222,22 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
                               "mentions " + ", ".join(f"'{m}'" for m in mentioned[:3]) +
                               f" from {profile.person}'s past messages, names rarely seen elsewhere", profile.person))
     return reasons
+
+
+def _mentioned_names(profile: StyleProfile, text: str) -> list[str]:
+    """Their private names in `text`: capitalised as names are, or in any case from a writer
+    who never capitalises (lower-case writers write 'biscuit' for Biscuit)."""
+    if not profile.names:
+        return []
+    lowered = text.lower()
+    any_case = not _SENTENCE_START_CAP.search(text.strip())
+    found = []
+    for low, written in profile.names.items():
+        for m in re.finditer(rf"\b{re.escape(low)}\b", lowered):
+            if any_case or text[m.start()].isupper():
+                found.append(written)
+                break
+    return found
 
 
 def load_profiles(config, background: Background, held: dict[str, list[str]] | None = None) -> dict[str, StyleProfile]:
@@ -243,11 +264,16 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
 
 # Lower case, matched against lower-cased text (faster than IGNORECASE, same matches).
 _INTRO = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\b[^.!?\n]{0,40}\b(?:from|at|with)\b"
+                    r"|\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b"
                     r"|\bwe met (?:at|in|on|through)\b|\bi'?m a (?:friend|colleague|neighbou?r) of\b"
-                    r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b")
+                    r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b"
+                    r"|^\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
                    r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
-                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b")
+                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b"
+                   # or to the blocked person, by the role they have in the user's life
+                   r"|\b(?:your|ur) (?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|mum|mom|mam|mother"
+                   r"|dad|father|husband|wife)\b|\b(?:the kids'?|the children'?s|her|his) (?:father|mother|dad|mum|mom)\b")
 
 
 def introduction(msg: Message) -> str | None:
