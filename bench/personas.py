@@ -83,7 +83,7 @@ def title(folder: Path) -> str:
 
 def persona_section(folder_root: Path, personas: list) -> str:
     benign = load(folder_root / "benign.jsonl")
-    rows, caught, total, fp, nb, hard = [], 0, 0, 0, 0, []
+    rows, caught, total, fp, nb, hard, held_all_benign = [], 0, 0, 0, 0, [], []
     for persona, folder in personas:
         user = persona["user"]
         mine = set(user.get("emails", [])) | set(user.get("phones", []))
@@ -92,6 +92,7 @@ def persona_section(folder_root: Path, personas: list) -> str:
         results = screen(config_text(user, persona["region"], [(persona, folder)]), later + own_benign)
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
         held_benign = [r for r in results if not r["expected"] and r["action"] == "quarantine"]
+        held_all_benign += held_benign
         n_later = sum(1 for r in results if r["expected"])
         n_benign = len(results) - n_later
         caught += n_later - len(bad)
@@ -107,6 +108,7 @@ def persona_section(folder_root: Path, personas: list) -> str:
     for persona, folder in personas:
         cfg = config_text(persona["user"], persona["region"], personas)
         joint += screen(cfg, load(folder / "later.jsonl"))
+    held_by_content = sum(1 for r in held_all_benign if "manipulative (" in r["reasons"][-1]["detail"])
     right = sum(1 for r in joint if r["action"] == "quarantine" and r["blocked_person"] == r["expected"])
     held_any = sum(1 for r in joint if r["action"] == "quarantine")
     print("missed or wrongly held:", ", ".join(hard))
@@ -114,6 +116,8 @@ def persona_section(folder_root: Path, personas: list) -> str:
             + "\n".join(rows)
             + f"\n| **all** | **{caught}/{total} = {100 * caught / max(1, total):.1f}%** (target >= 90%) | "
               f"**{fp}/{nb} = {100 * fp / max(1, nb):.1f}%** (target <= 2%) |\n\n"
+            f"Of the benign messages held, {held_by_content} by manipulative content from a first contact (the "
+            f"tactic model's false alarms), {fp - held_by_content} by identity evidence adding up.\n\n"
             f"With all {len(personas)} people blocked in one config: {held_any}/{len(all_later)} new-account "
             f"messages held, {right}/{len(all_later)} = {100 * right / max(1, len(all_later)):.1f}% attributed to "
             "the right person.\n")

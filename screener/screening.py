@@ -118,13 +118,13 @@ class Screener:
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
             earlier = carry.for_sender(self.state.earlier, key)
-            pretext = style.pretext_reason(msg, earlier.intro)
+            pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             if pretext:
                 reasons.append(pretext)
             if key not in self.state.seen:   # bursts are about new senders
                 reasons += burst.burst_reasons(msg, key, self.state.recent)
             reasons += earlier.carried(reasons)
-            earlier.remember(msg, reasons)
+            carry.remember(self.state.earlier, key, earlier, intro, reasons)
 
         tactic_scores, tags, safety = content.tactic_scores, content.tags, content.safety
         facts, content_reasons = content.logistics, content.reasons

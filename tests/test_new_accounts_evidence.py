@@ -113,8 +113,11 @@ def test_a_name_sign_off_is_not_counted_again_as_style(background):
 def test_carried_evidence_says_where_it_came_from():
     memory = {}
     first = carry.for_sender(memory, "+447700900777")
-    first.remember(Message(id="1", body="new number, save it"),
+    carry.remember(memory, "+447700900777", first, None,
                    [Reason("new_contact_announced", 0.5, "announces a new number or account ('new number')")])
+    carry.remember(memory, "+447700900778", carry.for_sender(memory, "+447700900778"),
+                   None, [Reason("logistics", 0.9, "practical facts")])
+    assert list(memory) == ["+447700900777"]   # an ordinary sender leaves nothing behind
     again = carry.for_sender(memory, "+447700900777")
     carried = again.carried([])
     assert [r.detail for r in carried] == ["in an earlier message from this sender: announces a new number or "

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from screener.message import Message
 from screener.normalize import FREE_MAIL_DOMAINS, is_email
 from screener.signals import Reason
-from screener.signals.style import introduction
 
 # Evidence about who writes, not about this one message's content or its sender's address
 # (look-alike and display-name evidence is worked out again for every message anyway).
@@ -37,26 +35,30 @@ class SenderEvidence:
         return [Reason(r.signal, r.score, EARLIER + r.detail.removeprefix(EARLIER), r.person)
                 for k, r in self.best.items() if r.score > now.get(k, 0.0)]
 
-    def remember(self, msg: Message, reasons: list[Reason]) -> None:
+    def remember(self, intro: str | None, reasons: list[Reason]) -> bool:
+        """Keep this message's evidence; True when there is anything to keep."""
         for r in reasons:
             if r.signal in CARRIED:
                 k = (r.person, r.signal)
                 if k not in self.best or r.score > self.best[k].score:
                     self.best[k] = r
         if self.intro is None:
-            self.intro = introduction(msg)
+            self.intro = intro
+        return bool(self.best) or self.intro is not None
 
 
 def for_sender(memory: dict, key: str) -> SenderEvidence:
-    """The sender's remembered evidence (a fresh record for a sender without a key: nothing carries)."""
-    if not key:
-        return SenderEvidence()
-    found = memory.get(key)
-    if found is None:
+    """The sender's remembered evidence (a fresh, unstored record when there is none)."""
+    return memory.get(key) or SenderEvidence()
+
+
+def remember(memory: dict, key: str, found: SenderEvidence, intro: str | None, reasons: list[Reason]) -> None:
+    """Store the sender's evidence (`intro`: how this message introduced its writer, if it did),
+    only for senders that gave some: ordinary senders leave nothing behind."""
+    if found.remember(intro, reasons) and key and key not in memory:
         if len(memory) >= MAX_SENDERS:
             memory.pop(next(iter(memory)))   # forget the oldest sender
-        found = memory[key] = SenderEvidence()
-    return found
+        memory[key] = found
 
 
 def throwaway(key: str) -> bool:

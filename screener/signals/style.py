@@ -264,10 +264,12 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
 
 # Lower case, matched against lower-cased text (faster than IGNORECASE, same matches).
 _INTRO = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\b[^.!?\n]{0,40}\b(?:from|at|with)\b"
-                    r"|\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b"
                     r"|\bwe met (?:at|in|on|through)\b|\bi'?m a (?:friend|colleague|neighbou?r) of\b"
-                    r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b"
-                    r"|^\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")
+                    r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b")
+# "this is Dave, one of the coaches", "my name is Bernadette, I help out at..." (run only when
+# "this is" or "name" occurs: a separate pattern keeps the common case fast)
+_INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b")
+_OPENER = re.compile(r"\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")   # "hey!! is this marcus??"
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
                    r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
                    r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b"
@@ -276,25 +278,36 @@ _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|
                    r"|dad|father|husband|wife)\b|\b(?:the kids'?|the children'?s|her|his) (?:father|mother|dad|mum|mom)\b")
 
 
+def _intro(body: str):
+    found = _INTRO.search(body) or _OPENER.match(body)
+    if found is None and ("this is" in body or "name" in body):
+        found = _INTRO_ROLE.search(body)
+    return found
+
+
 def introduction(msg: Message) -> str | None:
     """A stranger's self-introduction ("this is Chris from the gym"), as written, or None."""
-    body = lower(msg.body)
-    intro = _INTRO.search(body)
-    return quote(msg.body, body, intro).strip() if intro else None
+    return pretext_with_intro(msg)[1]
 
 
 def pretext_reason(msg: Message, earlier_intro: str | None = None) -> Reason | None:
     """A stranger introduces themselves and then turns to the relationship, in this message
     or (`earlier_intro`, from the same sender's earlier message) across two."""
+    return pretext_with_intro(msg, earlier_intro)[0]
+
+
+def pretext_with_intro(msg: Message, earlier_intro: str | None = None) -> tuple[Reason | None, str | None]:
+    """The pretext evidence (or None) and this message's introduction as written (or None)."""
     body = lower(msg.body)
-    intro = _INTRO.search(body)
+    intro = _intro(body)
+    said = quote(msg.body, body, intro).strip() if intro else None
+    if not (intro or earlier_intro):
+        return None, None
     turn = _TURN.search(body, intro.end() if intro else 0)
     if not turn:
-        return None
+        return None, said
     if intro:
-        return Reason("pretext", 0.6, f"a stranger introduces themselves ('{quote(msg.body, body, intro).strip()}') "
-                                      f"and then turns to the relationship ('{quote(msg.body, body, turn)}')")
-    if earlier_intro:
-        return Reason("pretext", 0.6, f"a stranger who introduced themselves in an earlier message ('{earlier_intro}') "
-                                      f"now turns to the relationship ('{quote(msg.body, body, turn)}')")
-    return None
+        return Reason("pretext", 0.6, f"a stranger introduces themselves ('{said}') "
+                                      f"and then turns to the relationship ('{quote(msg.body, body, turn)}')"), said
+    return Reason("pretext", 0.6, f"a stranger who introduced themselves in an earlier message ('{earlier_intro}') "
+                                  f"now turns to the relationship ('{quote(msg.body, body, turn)}')"), said
