@@ -1,11 +1,19 @@
 """Issue 4's yardstick: are blocked people caught behind new accounts, and strangers left alone?
 
-Reads data/personas/ (five invented blocked people written independently of
-the code: each a history and ~23 later messages from new accounts, plus 220
-ordinary messages from 166 other senders). For each persona, screens its later
+    .venv/bin/python bench/personas.py [FOLDER]     (default: data/personas)
+
+A persona folder holds invented blocked people written independently of the
+code (each a folder with persona.json, history.jsonl and later.jsonl, the
+messages they sent later from new accounts) and benign.jsonl, ordinary
+messages from many other senders. For each persona, screens its later
 messages and the benign messages addressed to the same user, with that persona
-configured as blocked (history included). Then once more with all five
+configured as blocked (history included). Then once more with all of them
 blocked in one config, to see whether attribution picks the right person.
+Each folder gets its own section in docs/benchmarks.md.
+
+Then the public benign corpora in ../shared/data (when present), each message
+from a stranger writing for the first time, with every persona of the folder
+blocked at once: the false-quarantine rate on ordinary people's mail and SMS.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -20,6 +29,10 @@ from _report import write_section  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = ROOT / "data" / "personas"
+SHARED = ROOT.parent / "shared" / "data"
+if not SHARED.is_dir():
+    SHARED = Path("/work/shared/data")
+PUBLIC_LIMIT = 400   # messages per public corpus
 
 
 def load(path: Path) -> list[dict]:
@@ -39,30 +52,38 @@ def config_text(user: dict, region: str, people: list[tuple[dict, Path]]) -> str
         p = dict(p, phones=[normalize_phone(x, p["region"]) for x in p["phones"]])
         out.append(f'[[blocked]]\nname = {json.dumps(p["name"])}\nnicknames = {toml_list(p.get("nicknames", []))}\n'
                    f'emails = {toml_list(p["emails"])}\nphones = {toml_list(p["phones"])}\n'
-                   f'history = {json.dumps(str(folder / "history.jsonl"))}\n')
+                   f'history = {json.dumps(str(folder.resolve() / "history.jsonl"))}\n')
     return "\n".join(out)
 
 
-def screen(config: str, records: list[dict]) -> list[dict]:
+def screener_for(config: str):
     from screener.config import load_config
-    from screener.message import Message
     from screener.model import TacticModel
     from screener.screening import Screener
 
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "c.toml"
         path.write_text(config)
-        screener = Screener(load_config(path), TacticModel.load())
+        return Screener(load_config(path), TacticModel.load())
+
+
+def screen(config: str, records: list[dict]) -> list[dict]:
+    from screener.message import Message
+
+    screener = screener_for(config)
     records = sorted(records, key=lambda r: r.get("date", ""))
     verdicts = screener.screen([Message.from_dict(r) for r in records])
     return [dict(v.as_dict(), expected=r.get("expected_person"), sender=r["sender"]) for v, r in zip(verdicts, records)]
 
 
-def main() -> None:
-    folders = sorted(p for p in PERSONAS.iterdir() if (p / "persona.json").is_file())
-    personas = [(json.loads((f / "persona.json").read_text()), f) for f in folders]
-    benign = load(PERSONAS / "benign.jsonl")
-    rows, caught, total, fp, nb, hard = [], 0, 0, 0, 0, []
+def title(folder: Path) -> str:
+    return "new accounts (personas)" if folder.resolve() == PERSONAS.resolve() else \
+        f"new accounts ({folder.name}, independent)"
+
+
+def persona_section(folder_root: Path, personas: list) -> str:
+    benign = load(folder_root / "benign.jsonl")
+    rows, caught, total, fp, nb, hard, held_all_benign = [], 0, 0, 0, 0, [], []
     for persona, folder in personas:
         user = persona["user"]
         mine = set(user.get("emails", [])) | set(user.get("phones", []))
@@ -71,6 +92,7 @@ def main() -> None:
         results = screen(config_text(user, persona["region"], [(persona, folder)]), later + own_benign)
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
         held_benign = [r for r in results if not r["expected"] and r["action"] == "quarantine"]
+        held_all_benign += held_benign
         n_later = sum(1 for r in results if r["expected"])
         n_benign = len(results) - n_later
         caught += n_later - len(bad)
@@ -79,26 +101,70 @@ def main() -> None:
         nb += n_benign
         rows.append(f"| {persona['name']} ({persona['relation']}) | {n_later - len(bad)}/{n_later} | "
                     f"{len(held_benign)}/{n_benign} |")
-        hard += [f"{r['id']}: {r['sender_status']}" for r in bad]
-    # all five blocked at once: attribution among several people
+        hard += [f"{r['id']}: {r['sender_status']}" for r in bad] + [f"{r['id']}: held" for r in held_benign]
+    # all of them blocked at once: attribution among several people
     all_later = [r for _, f in personas for r in load(f / "later.jsonl")]
     joint = []
     for persona, folder in personas:
-        user = persona["user"]
-        cfg = config_text(user, persona["region"], personas)
-        joint += [r for r in screen(cfg, [x for x in load(folder / "later.jsonl")])]
+        cfg = config_text(persona["user"], persona["region"], personas)
+        joint += screen(cfg, load(folder / "later.jsonl"))
+    held_by_content = sum(1 for r in held_all_benign if "manipulative (" in r["reasons"][-1]["detail"])
     right = sum(1 for r in joint if r["action"] == "quarantine" and r["blocked_person"] == r["expected"])
     held_any = sum(1 for r in joint if r["action"] == "quarantine")
-    body = ("| persona | new-account messages held and attributed | benign messages held |\n|---|---|---|\n"
+    print("missed or wrongly held:", ", ".join(hard))
+    return ("| persona | new-account messages held and attributed | benign messages held |\n|---|---|---|\n"
             + "\n".join(rows)
-            + f"\n| **all** | **{caught}/{total} = {100 * caught / total:.1f}%** (target >= 90%) | "
-              f"**{fp}/{nb} = {100 * fp / nb:.1f}%** (target <= 2%) |\n\n"
-            f"With all five people blocked in one config: {held_any}/{len(all_later)} new-account messages held, "
-            f"{right}/{len(all_later)} = {100 * right / len(all_later):.1f}% attributed to the right person.\n")
-    write_section("new accounts (personas)", body, ".venv/bin/python bench/personas.py")
-    print(body)
-    print("missed:", ", ".join(hard))
+            + f"\n| **all** | **{caught}/{total} = {100 * caught / max(1, total):.1f}%** (target >= 90%) | "
+              f"**{fp}/{nb} = {100 * fp / max(1, nb):.1f}%** (target <= 2%) |\n\n"
+            f"Of the benign messages held, {held_by_content} by manipulative content from a first contact (the "
+            f"tactic model's false alarms), {fp - held_by_content} by identity evidence adding up.\n\n"
+            f"With all {len(personas)} people blocked in one config: {held_any}/{len(all_later)} new-account "
+            f"messages held, {right}/{len(all_later)} = {100 * right / max(1, len(all_later)):.1f}% attributed to "
+            "the right person.\n")
+
+
+def public_section(personas: list) -> str | None:
+    """Ordinary people's messages, each from a first-time stranger, with every persona blocked."""
+    from screener.public_data import benign_sets
+
+    sets = {name: msgs for name, msgs in benign_sets(SHARED, PUBLIC_LIMIT).items() if msgs}
+    if not sets:
+        return None
+    persona, _ = personas[0]
+    screener = screener_for(config_text(persona["user"], persona["region"], personas))
+    rows, held_all, n_all = [], 0, 0
+    for n, (name, msgs) in enumerate(sets.items()):
+        # A fresh sender for each message: nobody is established, the harshest case.
+        strangers = [replace(m, sender=(f"+1312{n}55{i:04d}" if m.channel == "sms" else f"stranger{n}.{i}@gmail.com"),
+                             sender_name="") for i, m in enumerate(msgs)]
+        verdicts = screener.screen(strangers)
+        held = [v for v in verdicts if v.action == "quarantine"]
+        by_identity = [v for v in held if "adds up" in v.reasons[-1].detail]
+        rows.append(f"| {name} | {len(held)}/{len(msgs)} = {100 * len(held) / len(msgs):.1f}% | "
+                    f"{len(by_identity)} | {len(held) - len(by_identity)} |")
+        held_all += len(held)
+        n_all += len(msgs)
+    return (f"Each message screened as a first contact from a new free-mail address or number, with all "
+            f"{len(personas)} personas blocked (histories loaded):\n\n"
+            "| corpus | held | by identity evidence adding up | by manipulative content from a first contact |\n"
+            "|---|---|---|---|\n"
+            + "\n".join(rows) + f"\n| **all** | **{held_all}/{n_all} = {100 * held_all / n_all:.1f}%** | | |\n")
+
+
+def main(argv: list[str]) -> None:
+    folder_root = Path(argv[0]) if argv else PERSONAS
+    folders = sorted(p for p in folder_root.iterdir() if (p / "persona.json").is_file())
+    personas = [(json.loads((f / "persona.json").read_text()), f) for f in folders]
+    name = title(folder_root)
+    command = ".venv/bin/python bench/personas.py" + (f" {argv[0]}" if argv else "")
+    body = persona_section(folder_root, personas)
+    write_section(name, body, command)
+    print(f"## {name}\n{body}")
+    public = public_section(personas)
+    if public:
+        write_section(f"{name}: public benign corpora", public, command)
+        print(public)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -59,6 +59,7 @@ class Evidence:
     seen_before: int = 0              # earlier messages from this sender (0: first contact)
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
+    throwaway: bool = True            # a number or a free-mail address: an account anyone opens in a minute
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -105,7 +106,10 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
                      f"(threshold {THRESHOLD:.1f})")
         return Decision("quarantine", alert, "suspected_alias", best, why)
 
-    if quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative:
+    # Content alone holds a new sender only when it writes from a number or a free-mail
+    # address, the accounts a blocked person opens; an organisation's own domain is not one
+    # (a look-alike of the person's own domain is identity evidence above).
+    if quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative and ev.throwaway:
         person = best if best is not None and totals[best] > 0.5 * content else single
         first = ("first contact from this sender" if not ev.seen_before else
                  f"a new sender (only {ev.seen_before} earlier message{'s' if ev.seen_before > 1 else ''})")
@@ -119,11 +123,18 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
 def _totals(reasons, blocked_names, content: float) -> dict[str, float]:
     """Weighted identity evidence per blocked person (unattributed evidence counts for each)."""
-    shared = sum(WEIGHTS.get(r.signal, 0.0) * r.score for r in reasons if r.person is None)
-    totals: dict[str, float] = {}
+    # Each kind of evidence counts once per person: its strongest instance (this message's,
+    # or one carried from the same sender's earlier messages).
+    strongest: dict[tuple, float] = {}
     for r in reasons:
-        if r.person and r.signal in WEIGHTS:
-            totals[r.person] = totals.get(r.person, 0.0) + WEIGHTS[r.signal] * r.score
+        if r.signal in WEIGHTS:
+            k = (r.person, r.signal)
+            strongest[k] = max(strongest.get(k, 0.0), WEIGHTS[r.signal] * r.score)
+    shared = sum(v for (person, _), v in strongest.items() if person is None)
+    totals: dict[str, float] = {}
+    for (person, _), v in strongest.items():
+        if person:
+            totals[person] = totals.get(person, 0.0) + v
     if shared and len(blocked_names) == 1:
         totals.setdefault(blocked_names[0], 0.0)
     for name in totals:

@@ -18,7 +18,7 @@ from screener.model import TacticModel
 from screener.policy import Evidence, decide
 from screener.signals import Reason
 from screener.corpus import DEFAULT_DATA_DIR
-from screener.signals import burst, identity, style
+from screener.signals import burst, carry, identity, style
 from screener.signals.content import Content, content_signals, explained
 
 
@@ -57,6 +57,7 @@ class ScreenState:
     suspected: dict[str, str] = field(default_factory=dict)   # sender key -> blocked person
     go_betweens: dict[str, str] = field(default_factory=dict)  # sender key -> person they relayed for
     recent: list = field(default_factory=list)   # (time, sender key, person, content words) of attributed new senders
+    earlier: dict = field(default_factory=dict)   # sender key -> evidence.SenderEvidence from its earlier messages
 
 
 class Screener:
@@ -116,18 +117,21 @@ class Screener:
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
-            pretext = style.pretext_reason(msg)
+            earlier = carry.for_sender(self.state.earlier, key)
+            pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             if pretext:
                 reasons.append(pretext)
             if key not in self.state.seen:   # bursts are about new senders
                 reasons += burst.burst_reasons(msg, key, self.state.recent)
+            reasons += earlier.carried(reasons)
+            carry.remember(self.state.earlier, key, earlier, intro, reasons)
 
         tactic_scores, tags, safety = content.tactic_scores, content.tags, content.safety
         facts, content_reasons = content.logistics, content.reasons
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
                       seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
-                      relayed_for=self.state.go_betweens.get(key))
+                      relayed_for=self.state.go_betweens.get(key), throwaway=carry.throwaway(key))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]

@@ -28,6 +28,12 @@ from screener.signals import Reason, lower, quote
 GENERIC_LOCALS = {"info", "admin", "contact", "hello", "mail", "office", "support", "noreply",
                   "no-reply", "team", "sales", "help", "enquiries", "accounts", "me", "home"}
 
+# Family roles a parent signs with ("Love, Mum"). As a sign-off they identify the
+# writer; after "thanks" or inside a sentence they address or mention someone else
+# ("thanks mum" from the user's own child, "my dad says hi" from a friend).
+ROLE_WORDS = {"dad", "daddy", "father", "mum", "mummy", "mom", "mommy", "mam", "mother", "ma", "pa", "papa",
+              "nan", "nana", "nanna", "gran", "granny", "grandma", "grandad", "grandpa"}
+
 
 @dataclass
 class PersonIndex:
@@ -198,14 +204,20 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
         if person.last and len(person.last) >= 4 and (local.startswith(person.first[0] + person.last)
                                                         or local.startswith(person.last + person.first[0])):
             return Reason("name_in_address", 0.7, f"address {key} is {person.name}'s initial and surname", person.name)
+        shown_tokens = display_name.split()
+        other_surname = person.last and len(shown_tokens) >= 2 and person.last not in shown_tokens
         for nick in person.nicknames:
             nick_plain = re.sub(r"[^a-z]", "", nick)
-            if len(nick_plain) >= 4 and nick_plain in local:
+            if len(nick_plain) >= 4 and nick_plain in local and nick_plain not in ROLE_WORDS:
+                if other_surname:
+                    return Reason("name_in_address", 0.12, f"address {key} contains the nickname '{nick}' (weak: "
+                                  f"the display name '{display_name}' gives another surname)", person.name)
                 return Reason("name_in_address", 0.4, f"address {key} contains the nickname '{nick}'", person.name)
     return None
 
 
 # Self-identification -----------------------------------------------------------
+
 
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
@@ -228,7 +240,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     if not people:
         return [Reason("new_contact_announced", 0.5,
                        f"announces a new number or account ('{quote(text, lowered, announce)}')")] if announce else []
-    tail = fold_name_keep_lines("\n".join(text.strip().splitlines()[-3:])[-120:])
+    tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
     for person in people:
@@ -268,19 +280,32 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
         full = fold_name(person.name)
         strong = [n for n in (full, *person.nicknames) if len(n) >= 2 and n != person.first]
         weak = [person.first] if len(person.first) >= 2 and person.first not in index.user_names else []
+        roles = [n for n in strong if n in ROLE_WORDS]
+        strong = [n for n in strong if n not in ROLE_WORDS]
         out = []
-        for names, base in ((strong, 0.85), (weak, 0.4)):
+        for names, base, before in ((strong, 0.85, _SIGN_BEFORE), (roles, 0.85, _ROLE_SIGN_BEFORE),
+                                    (weak, 0.4, _SIGN_BEFORE)):
             if names:
                 alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-                out.append((re.compile(rf"(?:^|\n|[-–—~,.!]\s*|\b(?:love|luv|xo|x+|regards|cheers|thanks|best|from|"
-                                       rf"yours),?\s*)(?:{alt})\b[\s.!x]*$"),
+                out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
                             re.compile(rf"\b(?:it'?s|its|this is|im|i'?m|i am)\s+(?:{alt})\b"), base))
         _PATTERN_CACHE[key] = out
     return _PATTERN_CACHE[key]
 
 
+_SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"
+_ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
+_SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
+
+
 def fold_name_keep_lines(text: str) -> str:
     return "\n".join(fold_name(line) for line in text.splitlines())
+
+
+def _sign_form(text: str) -> str:
+    """Folded text with a line break at every sentence end, so that a sign-off after the last
+    sentence of a one-line text ("It rained, naturally. Dad.") starts a line of its own."""
+    return "\n".join(fold_name(part) for part in _SENTENCE_END.split(text))
 
 
 _PHONE_IN_TEXT = re.compile(r"(?:\+|\b)\d[\d\s().-]{7,16}\d")
@@ -350,6 +375,8 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
             hit = person.name
         else:
             for n in (person.first, *person.nicknames):
+                if n in ROLE_WORDS:   # "my dad", "thanks mum": somebody's parent, not a name
+                    continue
                 if n and (n in words if " " not in n else n in folded) and n not in index.user_names:
                     hit = n
                     break

@@ -38,7 +38,10 @@ _INSTITUTIONAL = re.compile(
     r"\b(?:reminder|appointment|booking|booked|vaccin\w*|booster|practice|surgery|clinic|pupil|parents and carers|"
     r"dear parent|dear customer|unsubscribe|invoice|order (?:no|number)|reception|patient|our records|no-?reply)\b",
     re.IGNORECASE)
-_PERSONAL = re.compile(r"\b(?:remember|miss|our|we|us|love|babe|darling|x+)\b", re.IGNORECASE)
+_PERSONAL = re.compile(r"\b(?:remember|miss|missed|our|love|babe|darling|x+)\b", re.IGNORECASE)
+_LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
+_SENTENCE_START_CAP = re.compile(r"(?:^|[.!?]\s+|\n)\s*[A-Z]")
+COMMON_WORD = 0.003   # a word other people write in lower case in more texts than this is a word, not a name
 COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
                 "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                 "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -88,6 +91,7 @@ class Background:
         counts = Counter(w for t in texts for w in _words(t))
         self.doc_freq = {w: c / n for w, c in counts.items()}
         self.name_freq = Counter(w.lower() for t in texts for w in set(_NAME.findall(t)))
+        self.lower_freq = Counter(w for t in texts for w in set(_LOWER_WORD.findall(t)))
         self.n = n
 
     @classmethod
@@ -120,7 +124,9 @@ class StyleProfile:
 
     @classmethod
     def build(cls, person: str, history: list[str], background: Background,
-              exclude_names: set[str] = frozenset()) -> "StyleProfile | None":
+              exclude_names: set[str] = frozenset(), own_names: set[str] = frozenset()) -> "StyleProfile | None":
+        """`exclude_names`: names that are topic, not style (the user's, the person's own);
+        `own_names`: the person's own names, which self-identification already weighs as a sign-off."""
         history = [h for h in history if h.strip()]
         if len(history) < MIN_HISTORY or background.vectors is None:
             return None
@@ -148,17 +154,26 @@ class StyleProfile:
                 if ratio >= 6:
                     markers[word] = ratio
         top = dict(sorted(markers.items(), key=lambda kv: -kv[1])[:20])
-        signoffs = {s for s, c in Counter(_last_line(h) for h in history).items() if s and c >= 2}
+        signoffs = {s for s, c in Counter(_last_line(h) for h in history).items()
+                    if s and c >= 2 and not _is_own_name(s, own_names)}
         names: dict[str, str] = {}
         name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
         for name, c in name_counts.items():
             low = name.lower()
             if low in COMMON_NAMES or low in exclude_names:
                 continue
-            if background.name_freq.get(low, 0) <= 1 and c >= 2:
+            if background.name_freq.get(low, 0) <= 1 and c >= 2 \
+                    and background.lower_freq.get(low, 0) <= COMMON_WORD * background.n:   # 'Put', 'Father': words
                 names[low] = name
         return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
                    float(np.mean(genuine)), top, signoffs, names, n)
+
+
+def _is_own_name(signoff: str, own_names: set[str]) -> bool:
+    """'greg', '- mum x': a sign-off that is only one of their names (of 2+ letters) is
+    self-identification's evidence; counting it as style too would count it twice."""
+    words = [w for w in re.sub(r"[^\w\s]", " ", signoff).split() if not re.fullmatch(r"x+", w)]
+    return bool(words) and " ".join(words) in {n for n in own_names if len(n) >= 2}
 
 
 def similarities(profile: StyleProfile, vectors) -> np.ndarray:
@@ -199,7 +214,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         if reliability < 1.0:
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
-    mentioned = [profile.names[w] for w in profile.names if re.search(rf"\b{re.escape(w)}\b", text.lower())]
+    mentioned = _mentioned_names(profile, text)
     if mentioned and not _INSTITUTIONAL.search(text):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
@@ -207,6 +222,22 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
                               "mentions " + ", ".join(f"'{m}'" for m in mentioned[:3]) +
                               f" from {profile.person}'s past messages, names rarely seen elsewhere", profile.person))
     return reasons
+
+
+def _mentioned_names(profile: StyleProfile, text: str) -> list[str]:
+    """Their private names in `text`: capitalised as names are, or in any case from a writer
+    who never capitalises (lower-case writers write 'biscuit' for Biscuit)."""
+    if not profile.names:
+        return []
+    lowered = text.lower()
+    any_case = not _SENTENCE_START_CAP.search(text.strip())
+    found = []
+    for low, written in profile.names.items():
+        for m in re.finditer(rf"\b{re.escape(low)}\b", lowered):
+            if any_case or text[m.start()].isupper():
+                found.append(written)
+                break
+    return found
 
 
 def load_profiles(config, background: Background, held: dict[str, list[str]] | None = None) -> dict[str, StyleProfile]:
@@ -223,7 +254,7 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
         if not history:
             continue
         own = set(fold_name(person.name).split()) | {fold_name(n) for n in person.nicknames}
-        profile = StyleProfile.build(person.name, history, background, exclude | own)
+        profile = StyleProfile.build(person.name, history, background, exclude | own, own)
         if profile is not None:
             profiles[person.name] = profile
     return profiles
@@ -235,18 +266,48 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
 _INTRO = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\b[^.!?\n]{0,40}\b(?:from|at|with)\b"
                     r"|\bwe met (?:at|in|on|through)\b|\bi'?m a (?:friend|colleague|neighbou?r) of\b"
                     r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b")
+# "this is Dave, one of the coaches", "my name is Bernadette, I help out at..." (run only when
+# "this is" or "name" occurs: a separate pattern keeps the common case fast)
+_INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b")
+_OPENER = re.compile(r"\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")   # "hey!! is this marcus??"
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
                    r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
-                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b")
+                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b"
+                   # or to the blocked person, by the role they have in the user's life
+                   r"|\b(?:your|ur) (?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|mum|mom|mam|mother"
+                   r"|dad|father|husband|wife)\b|\b(?:the kids'?|the children'?s|her|his) (?:father|mother|dad|mum|mom)\b")
 
 
-def pretext_reason(msg: Message) -> Reason | None:
+def _intro(body: str):
+    found = _INTRO.search(body) or _OPENER.match(body)
+    if found is None and ("this is" in body or "name" in body):
+        found = _INTRO_ROLE.search(body)
+    return found
+
+
+def introduction(msg: Message) -> str | None:
+    """A stranger's self-introduction ("this is Chris from the gym"), as written, or None."""
+    return pretext_with_intro(msg)[1]
+
+
+def pretext_reason(msg: Message, earlier_intro: str | None = None) -> Reason | None:
+    """A stranger introduces themselves and then turns to the relationship, in this message
+    or (`earlier_intro`, from the same sender's earlier message) across two."""
+    return pretext_with_intro(msg, earlier_intro)[0]
+
+
+def pretext_with_intro(msg: Message, earlier_intro: str | None = None) -> tuple[Reason | None, str | None]:
+    """The pretext evidence (or None) and this message's introduction as written (or None)."""
     body = lower(msg.body)
-    intro = _INTRO.search(body)
-    if not intro:
-        return None
-    turn = _TURN.search(body, intro.end())
+    intro = _intro(body)
+    said = quote(msg.body, body, intro).strip() if intro else None
+    if not (intro or earlier_intro):
+        return None, None
+    turn = _TURN.search(body, intro.end() if intro else 0)
     if not turn:
-        return None
-    return Reason("pretext", 0.6, f"a stranger introduces themselves ('{quote(msg.body, body, intro).strip()}') and "
-                                  f"then turns to the relationship ('{quote(msg.body, body, turn)}')")
+        return None, said
+    if intro:
+        return Reason("pretext", 0.6, f"a stranger introduces themselves ('{said}') "
+                                      f"and then turns to the relationship ('{quote(msg.body, body, turn)}')"), said
+    return Reason("pretext", 0.6, f"a stranger who introduced themselves in an earlier message ('{earlier_intro}') "
+                                  f"now turns to the relationship ('{quote(msg.body, body, turn)}')"), said

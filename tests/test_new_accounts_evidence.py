@@ -1,0 +1,178 @@
+"""Issue 4, second pass: evidence that carries across a sender's messages, parents' sign-offs,
+private names versus ordinary words, and the guard rails around them."""
+
+import json
+
+import pytest
+
+from screener.config import load_config
+from screener.corpus import DEFAULT_DATA_DIR
+from screener.message import Message
+from screener.policy import Evidence, decide
+from screener.screening import Screener
+from screener.signals import Reason, carry, identity, style
+
+PARENT = ('[user]\nname = "Tom Lawson"\nregion = "GB"\n[[blocked]]\nname = "Geoffrey Lawson"\n'
+          'nicknames = ["Geoff", "Dad"]\nphones = ["07700 900123"]\n')
+
+
+@pytest.fixture(scope="module")
+def parent_index(tmp_path_factory):
+    path = tmp_path_factory.mktemp("parent") / "c.toml"
+    path.write_text(PARENT)
+    return identity.IdentityIndex.from_config(load_config(path))
+
+
+def signs(index, body, sender="+447700900555"):
+    found = identity.self_identification(Message(id="1", body=body, sender=sender), index)
+    return found[0] if found else None
+
+
+def test_a_parent_signing_after_the_last_sentence_of_a_text(parent_index):
+    r = signs(parent_index, "I have buried him at the allotment, by the rhubarb. It rained, naturally. Dad.")
+    assert r is not None and r.person == "Geoffrey Lawson" and r.score >= 0.85
+    assert r.detail == "signs the message as 'dad', a name Geoffrey Lawson uses"
+    assert signs(parent_index, "Back from the dentist - all fine. Love, Dad x") is not None
+
+
+@pytest.mark.parametrize("body", [
+    "Thanks Dad",                                   # the user's own child thanking the user
+    "thanks dad x",
+    "I'm taking the kids to see my dad.",           # a friend's own dad
+    "Love you Dad",
+])
+def test_role_words_that_address_or_mention_someone_are_not_a_signature(parent_index, body):
+    assert signs(parent_index, body) is None
+
+
+def test_a_friend_mentioning_their_own_dad_does_not_name_the_blocked_parent(parent_index):
+    msg = Message(id="1", body="My dad says hi, and he says you should really come to the reunion", sender="x@y.org")
+    assert identity.mentions(msg, parent_index) == []
+    geoff = Message(id="2", body="Geoff asked me to pass on that he misses you", sender="x@y.org")
+    assert identity.mentions(geoff, parent_index)[0].detail == "mentions Geoffrey Lawson by name ('geoff')"
+
+
+def test_a_nickname_in_someone_elses_address_is_weak(config):
+    index = identity.IdentityIndex.from_config(config)   # Alex Morgan, nicknames Al, Lexi
+    msg = Message(id="1", body="hello", sender="lexi.brown.design@gmail.com", sender_name="Lexi Brown")
+    key = identity.sender_key(msg, index.region)
+    r = {x.signal: x for x in identity.lookalike_reasons(msg, index, key)}["name_in_address"]
+    assert r.score < 0.2 and "gives another surname" in r.detail
+    bare = Message(id="2", body="hello", sender="lexi.designs@gmail.com")
+    found = identity.lookalike_reasons(bare, index, identity.sender_key(bare, index.region))
+    assert {x.signal: x for x in found}["name_in_address"].score == 0.4
+
+
+# Shared history: private names, not ordinary words ----------------------------------------
+
+NAMES_HISTORY = [
+    "Put the bins out before you go, the lid is broken.",
+    "Put-in-Bay in July, same cottage as last year. Rufus is coming.",
+    "Rufus ate the sofa cushion again.",
+    "Put the forms in the post, please, before Friday.",
+    "I booked Put-in-Bay for the 4th of July week.",
+    "The vet says Rufus needs to lose weight.",
+    "Please confirm the schedule by Friday.",
+    "I would point out that I was on time.",
+]
+
+
+@pytest.fixture(scope="module")
+def background():
+    return style.Background.bundled(DEFAULT_DATA_DIR)
+
+
+def test_sentence_initial_words_are_not_private_names(background):
+    profile = style.StyleProfile.build("Greg Whit", NAMES_HISTORY, background)
+    assert "rufus" in profile.names
+    assert "put" not in profile.names       # 'Put' starts sentences: other people write 'put' all the time
+
+
+def test_a_private_name_counts_when_written_as_a_name(background):
+    profile = style.StyleProfile.build("Greg Whit", NAMES_HISTORY, background)
+    vec = style._vectors(["x"])[0]
+    named = style.style_reasons(profile, "How is Rufus doing? I miss him.", vec)
+    assert any(r.signal == "shared_history" and "'Rufus'" in r.detail for r in named)
+    lower_writer = style.style_reasons(profile, "how is rufus doing? miss him", vec)
+    assert any(r.signal == "shared_history" for r in lower_writer)   # never capitalises anything
+    capitalising = style.style_reasons(profile, "The forms for rufus are sent. We put them in the post.", vec)
+    assert not any(r.signal == "shared_history" for r in capitalising)   # capitalises, but not this word
+
+
+def test_a_name_sign_off_is_not_counted_again_as_style(background):
+    history = [f"{line}\n\nGreg" for line in NAMES_HISTORY]
+    profile = style.StyleProfile.build("Gregory Whitfield", history, background, own_names={"greg", "gregory whitfield"})
+    assert "greg" not in profile.signoffs
+    kept = style.StyleProfile.build("Gregory Whitfield", [f"{line}\nRegards, G." for line in NAMES_HISTORY], background,
+                                    own_names={"greg"})
+    assert kept.signoffs   # a sign-off that is not one of their names stays a style marker
+
+
+# Evidence carried across a sender's messages ----------------------------------------------
+
+def test_carried_evidence_says_where_it_came_from():
+    memory = {}
+    first = carry.for_sender(memory, "+447700900777")
+    carry.remember(memory, "+447700900777", first, None,
+                   [Reason("new_contact_announced", 0.5, "announces a new number or account ('new number')")])
+    carry.remember(memory, "+447700900778", carry.for_sender(memory, "+447700900778"),
+                   None, [Reason("logistics", 0.9, "practical facts")])
+    assert list(memory) == ["+447700900777"]   # an ordinary sender leaves nothing behind
+    again = carry.for_sender(memory, "+447700900777")
+    carried = again.carried([])
+    assert [r.detail for r in carried] == ["in an earlier message from this sender: announces a new number or "
+                                           "account ('new number')"]
+    assert again.carried([Reason("new_contact_announced", 0.5, "again")]) == []   # not stronger: not repeated
+    assert carry.for_sender(memory, "").best == {}                              # no key, no memory
+
+
+def test_pretext_across_two_messages():
+    first = Message(id="1", body="hey!! is this marcus?? its tiffany, we matched last week")
+    intro = style.introduction(first)
+    assert intro
+    turn = Message(id="2", body="so whats the deal with your ex?? do u still talk")
+    r = style.pretext_reason(turn, intro)
+    assert r and "introduced themselves in an earlier message" in r.detail and "'your ex'" in r.detail
+    assert style.pretext_reason(turn) is None
+
+
+def test_evidence_adds_up_across_a_senders_messages(tmp_path, model):
+    (tmp_path / "c.toml").write_text(PARENT)
+    config = load_config(tmp_path / "c.toml")
+    near = "+447700900124"   # one digit from Geoffrey's number: weak (0.3) on every message from it
+    opener = Message(id="1", sender=near, channel="sms", body="New number, save it.")
+    signed = Message(id="2", sender=near, channel="sms", body="Hope the garden is coming on well. Geoffrey")
+    alone = Screener(config, model).screen([signed])[0]
+    assert alone.action == "deliver"                          # a first name and a near number: not enough
+    both = Screener(config, model).screen([opener, signed])
+    assert both[0].action == "deliver"                        # nor a bare "new number" from a near number
+    assert both[1].action == "quarantine" and both[1].blocked_person == "Geoffrey Lawson"
+    assert any(r.detail.startswith("in an earlier message from this sender: announces a new number")
+               for r in both[1].reasons)
+    moved = Message(id="3", sender="+447700900125", channel="sms", body=signed.body)
+    other = Screener(config, model).screen([opener, moved])
+    assert other[1].action == "deliver"                       # another sender's opener does not count
+
+
+def test_each_kind_of_evidence_counts_once_per_person():
+    style_hint = Reason("style_match", 0.6, "writes like them", "P")
+    ev = Evidence(reasons=(style_hint, style_hint, Reason("style_match", 0.5, "in an earlier message", "P")),
+                  tags=(), tactic_scores={}, safety=False)
+    assert decide(ev, ("P",), True).action == "deliver"
+
+
+def test_content_alone_holds_only_cheap_accounts():
+    ev = dict(reasons=(), tags=("guilt_tripping",), tactic_scores={"guilt_tripping": 0.9}, safety=False)
+    assert decide(Evidence(**ev), ("P",), True).action == "quarantine"
+    assert decide(Evidence(**ev, throwaway=False), ("P",), True).action == "deliver"
+    assert carry.throwaway("+447700900123") and carry.throwaway("someone@gmail.com")
+    assert not carry.throwaway("offers@holidaypark.co.uk")
+
+
+def test_trusted_contact_is_never_held_by_carried_evidence(tmp_path, model):
+    (tmp_path / "c.toml").write_text(PARENT + '[[trusted]]\nname = "Helen"\nphones = ["07700 900330"]\n')
+    screener = Screener(load_config(tmp_path / "c.toml"), model)
+    out = screener.screen([Message(id=str(i), sender="07700 900330", channel="sms", body=b) for i, b in
+                           enumerate(["New number, save it. Geoff", "See you Saturday. Love, Dad"])])
+    assert [v.action for v in out] == ["deliver", "deliver"]
+    assert all(v.sender_status == "trusted" for v in out)
