@@ -179,6 +179,10 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
         f"{meta.get('miss_costs', {}).get('safety')} for `safety`, "
         f"{meta.get('miss_costs', {}).get('hoovering')} for most labels; a false tag costs 1):",
         "  " + ", ".join(f"`{k}` {v}" for k, v in meta.get("thresholds", {}).items()),
+        f"- Texts under {meta.get('short_chars', 60)} characters carry little context and have their own thresholds, "
+        "chosen the same way on the short validation texts (a label with too few short examples keeps its general one):",
+        "  " + ", ".join(f"`{k}` {v}" for k, v in meta.get("thresholds_short", {}).items()
+                         if v != meta.get("thresholds", {}).get(k)),
         "- Safety also fires on a `threat` tag and on danger phrases with model support; `relay` is lifted by",
         "  go-between phrases when the model half agrees; logistics facts come from a rule-based extractor.",
         f"- Weights SHA-256 `{meta.get('weights_sha256', '')[:16]}…`, checked at every load; stored as plain",

@@ -12,7 +12,8 @@ import re
 import numpy as np
 import scipy.sparse as sp
 
-WORD_FEATURES = 2 ** 18
+WORD_BITS = 18
+WORD_FEATURES = 2 ** WORD_BITS
 CHAR_FEATURES = 2 ** 18
 N_FEATURES = WORD_FEATURES + CHAR_FEATURES
 MAX_CHARS = 3000  # long emails: the model reads the first 2,400 and last 600 characters
@@ -39,34 +40,50 @@ def prepare(text: str) -> str:
 _TOKEN = re.compile(r"\w+|[!?]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _SPACES = re.compile(r"\s+")
 CHAR_NGRAMS = (3, 4, 5)
+FEATURES_VERSION = 2  # saved with a model; a model hashed another way is refused at load
 _MUL = np.uint64(1000003)
 _MIX1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
+_PAIR = np.uint64(0x9E3779B97F4A7C15)
+_BASE = 0x100000001B3  # odd, so it has an inverse modulo 2**64
+_BASE_INV = pow(_BASE, -1, 2 ** 64)
+_S33 = np.uint64(33)
+
+
+class Grams:
+    """One text's word n-grams: its tokens, and the column of each unigram then each bigram."""
+
+    __slots__ = ("tokens", "cols")
+
+    def __init__(self, tokens: list[str], cols: np.ndarray):
+        self.tokens, self.cols = tokens, cols
+
+    def strings(self) -> list[str]:
+        t = self.tokens
+        return t + [f"{a} {b}" for a, b in zip(t, t[1:])]
 
 
 class Featurizer:
     """Stateless hashing of prepared text; idf weights come from the trained model.
 
-    Word 1-2-grams are hashed with murmur3 (scikit-learn's FeatureHasher, in C);
-    character 3-5-grams with a rolling hash computed for the whole batch at once
-    in numpy, which is many times faster than building each n-gram in Python.
+    Both word 1-2-grams and character 3-5-grams are hashed in numpy for the whole
+    batch at once, which is many times faster than building each n-gram in Python
+    (and needs no scikit-learn at screening time).
     """
 
     def __init__(self):
-        from sklearn.feature_extraction import FeatureHasher
-
-        self.hasher = FeatureHasher(n_features=WORD_FEATURES, input_type="string", alternate_sign=False)
-        self._index_cache: dict[str, int] = {}
+        self._powers = (np.ones(1, np.uint64), np.ones(1, np.uint64))
 
     def blocks(self, texts: list[str], grams: list | None = None) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """(word counts, character counts), each with sublinear term frequency.
 
-        When `grams` is a list, each text's word n-grams are appended to it (for explanations).
+        When `grams` is a list, each text's `Grams` is appended to it (for explanations).
         """
         prepared = [prepare(t) for t in texts]
-        word_lists = [word_ngrams(p) for p in prepared]
+        token_lists = [_TOKEN.findall(p) for p in prepared]
+        w, per_text_cols = self.word_counts(token_lists)
         if grams is not None:
-            grams.extend(word_lists)
-        w = self.hasher.transform(word_lists).astype(np.float32)
+            grams.extend(Grams(t, c) for t, c in zip(token_lists, per_text_cols))
         c = char_counts([" " + _SPACES.sub(" ", p).strip() + " " for p in prepared])
         w.data = np.log1p(w.data)
         c.data = np.log1p(c.data)
@@ -76,24 +93,71 @@ class Featurizer:
         """Both blocks side by side (for training)."""
         return sp.hstack(self.blocks(texts), format="csr", dtype=np.float32)
 
-    def word_ngrams(self, text: str) -> list[str]:
-        return word_ngrams(prepare(text))
+    def grams(self, text: str) -> Grams:
+        out: list = []
+        self.blocks([text], out)
+        return out[0]
 
-    def word_indices(self, grams: list[str]) -> np.ndarray:
-        """Column of each word n-gram: the hasher's own murmur3 index, cached."""
-        from sklearn.utils import murmurhash3_32
+    def word_counts(self, token_lists: list[list[str]]) -> tuple[sp.csr_matrix, list[np.ndarray]]:
+        """Hashed word unigram and bigram counts, and each text's columns (unigrams, then bigrams)."""
+        n = len(token_lists)
+        counts = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+        tokens = [t for ts in token_lists for t in ts]
+        uni = self._token_hashes(tokens)
+        doc = np.repeat(np.arange(n, dtype=np.int64), counts)
+        pair = doc[:-1] == doc[1:]
+        with np.errstate(over="ignore"):
+            bi = _fmix(uni[:-1][pair] * _PAIR + uni[1:][pair] + np.uint64(1))
+        shift = np.uint64(64 - WORD_BITS)
+        uni_cols, bi_cols = (uni >> shift).astype(np.int32), (bi >> shift).astype(np.int32)
+        bi_counts = np.maximum(counts - 1, 0)
+        # Each text's unigram columns then its bigram columns, in text order.
+        u_end, b_end = np.cumsum(counts), np.cumsum(bi_counts)
+        per_text = [np.concatenate((uni_cols[ue - uc:ue], bi_cols[be - bc:be]))
+                    for ue, uc, be, bc in zip(u_end.tolist(), counts.tolist(), b_end.tolist(), bi_counts.tolist())]
+        lengths = counts + bi_counts
+        indptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+        cols = np.concatenate(per_text) if per_text else np.zeros(0, np.int32)
+        matrix = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n, WORD_FEATURES))
+        matrix.sum_duplicates()
+        return matrix, per_text
 
-        cache = self._index_cache
-        if len(cache) > 500_000:
-            cache.clear()
-        out = np.empty(len(grams), dtype=np.int64)
-        for k, g in enumerate(grams):
-            col = cache.get(g)
-            if col is None:
-                h = murmurhash3_32(g, seed=0)
-                col = cache[g] = (2**31 - 1 if h == -2**31 else abs(h)) % WORD_FEATURES
-            out[k] = col
-        return out
+    def _token_hashes(self, tokens: list[str]) -> np.ndarray:
+        """A 64-bit hash of each token: a polynomial hash of its code points, computed for all at once."""
+        if not tokens:
+            return np.zeros(0, dtype=np.uint64)
+        codes = np.frombuffer("".join(tokens).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        ends = np.cumsum(lengths)
+        starts = ends - lengths
+        power, inverse = self._power_tables(len(codes) + 1)
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
+            np.cumsum(codes * inverse[:len(codes)], out=prefix[1:])
+            # sum of c_j * BASE**(end-1-j) over the token: the same value wherever the token sits
+            h = (prefix[ends] - prefix[starts]) * power[ends - 1]
+            return _fmix(h + lengths.astype(np.uint64))
+
+    def _power_tables(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        power, inverse = self._powers
+        if len(power) < n:
+            size = max(n, 2 * len(power), 4096)
+            with np.errstate(over="ignore"):
+                one = np.ones(1, dtype=np.uint64)
+                power = np.concatenate((one, np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64))))
+                inverse = np.concatenate((one, np.cumprod(np.full(size - 1, _BASE_INV, dtype=np.uint64))))
+            self._powers = (power, inverse)
+        return power, inverse
+
+
+def _fmix(h: np.ndarray) -> np.ndarray:
+    """Murmur3's 64-bit finaliser: every input bit reaches the top bits used as columns."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> _S33)
+        h = h * _MIX1
+        h = h ^ (h >> _S33)
+        h = h * _MIX2
+        return h ^ (h >> _S33)
 
 
 def word_ngrams(prepared: str) -> list[str]:

@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from screener.errors import ModelError
-from screener.features import WORD_FEATURES, Featurizer, tfidf_blocks
+from screener.features import FEATURES_VERSION, WORD_FEATURES, Featurizer, tfidf_blocks
 from screener.labels import MODEL_LABELS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL_DIR = PROJECT_ROOT / "models" / "tactics"
 WEIGHTS = "weights.npz"
 META = "meta.json"
+SHORT_CHARS = 60   # texts shorter than this carry little context: their labels get their own thresholds
 
 
 def sha256_file(path: Path) -> str:
@@ -39,9 +40,9 @@ class Scores:
 
     probs: np.ndarray        # (n_messages, n_labels)
     labels: tuple[str, ...]
-    thresholds: np.ndarray
+    thresholds: np.ndarray   # (n_messages, n_labels): short texts have their own
     features: object = None  # the word TF-IDF rows (CSR), kept for explanations
-    grams: list | None = None  # each message's word n-grams, in the rows' order
+    grams: list | None = None  # each message's word n-grams (features.Grams), in the rows' order
 
     def row(self, i: int):
         """Message i's word TF-IDF row as (column indices, values, word n-grams), without building a matrix."""
@@ -52,11 +53,14 @@ class Scores:
 
 class TacticModel:
     def __init__(self, idf: np.ndarray, weights: np.ndarray, bias: np.ndarray,
-                 thresholds: np.ndarray, labels: tuple[str, ...], meta: dict):
+                 thresholds: np.ndarray, labels: tuple[str, ...], meta: dict,
+                 thresholds_short: np.ndarray | None = None):
         self.idf = idf.astype(np.float32)
         self.weights = weights.astype(np.float32)
         self.bias = bias.astype(np.float32)
         self.thresholds = thresholds.astype(np.float32)
+        self.thresholds_short = (self.thresholds if thresholds_short is None
+                                 else np.asarray(thresholds_short, dtype=np.float32))
         self.labels = tuple(labels)
         self.meta = meta
         self.featurizer = Featurizer()
@@ -81,6 +85,9 @@ class TacticModel:
         if actual != meta.get("weights_sha256"):
             raise ModelError(f"{weights_path}: SHA-256 {actual[:12]}… does not match the model's metadata; "
                              "refusing to screen with an unknown model")
+        if meta.get("features_version", 1) != FEATURES_VERSION:
+            raise ModelError(f"{meta_path}: model made with features version {meta.get('features_version', 1)}, "
+                             f"this version reads text as version {FEATURES_VERSION} (run `screener train`)")
         labels = tuple(meta.get("labels", ()))
         if set(labels) != set(MODEL_LABELS):
             raise ModelError(f"{meta_path}: model labels {labels} do not match this version's labels")
@@ -93,7 +100,9 @@ class TacticModel:
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"{weights_path}: unreadable weights ({exc})") from None
         thresholds = np.array([meta["thresholds"][label] for label in labels], dtype=np.float32)
-        return cls(idf, weights, bias, thresholds, labels, meta)
+        short = meta.get("thresholds_short", meta["thresholds"])
+        thresholds_short = np.array([short.get(label, meta["thresholds"][label]) for label in labels], dtype=np.float32)
+        return cls(idf, weights, bias, thresholds, labels, meta, thresholds_short)
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -104,6 +113,8 @@ class TacticModel:
         meta = dict(self.meta)
         meta["labels"] = list(self.labels)
         meta["thresholds"] = {label: round(float(t), 4) for label, t in zip(self.labels, self.thresholds)}
+        meta["thresholds_short"] = {label: round(float(t), 4) for label, t in zip(self.labels, self.thresholds_short)}
+        meta["short_chars"] = SHORT_CHARS
         meta["weights_sha256"] = sha256_file(weights_path)
         (directory / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -114,13 +125,19 @@ class TacticModel:
 
     def score(self, texts: list[str]) -> Scores:
         if not texts:
-            return Scores(np.zeros((0, len(self.labels)), np.float32), self.labels, self.thresholds)
+            return Scores(np.zeros((0, len(self.labels)), np.float32), self.labels,
+                          np.zeros((0, len(self.labels)), np.float32))
         grams: list = []
         words, chars = self.transform(texts, grams)
         logits = (np.asarray(words @ self.weights[:WORD_FEATURES]) + np.asarray(chars @ self.weights[WORD_FEATURES:])
                   + self.bias)
         probs = 1.0 / (1.0 + np.exp(-logits))
-        return Scores(probs.astype(np.float32), self.labels, self.thresholds, words, grams)
+        return Scores(probs.astype(np.float32), self.labels, self.thresholds_for(texts), words, grams)
+
+    def thresholds_for(self, texts: list[str]) -> np.ndarray:
+        """Each text's per-label thresholds: the short-text ones below SHORT_CHARS characters."""
+        short = np.fromiter((len(t.strip()) < SHORT_CHARS for t in texts), dtype=bool, count=len(texts))
+        return np.where(short[:, None], self.thresholds_short[None, :], self.thresholds[None, :])
 
     def explain(self, text: str, labels: list[str], top: int = 3, row=None) -> dict[str, list[str]]:
         """For each label, the word n-grams of `text` that pushed it up most, strongest first.
@@ -128,19 +145,22 @@ class TacticModel:
         `row` is the text's (column indices, values, n-grams) from `Scores.row` when the
         caller has it; otherwise it is computed here.
         """
-        grams = None
         if row is None:
             m = self.transform([text])[0]
-            cols, vals = m.indices, m.data
+            cols, vals, grams = m.indices, m.data, None
         else:
             cols, vals, grams = row
         if grams is None:
-            grams = self.featurizer.word_ngrams(text)
+            grams = self.featurizer.grams(text)
         out = {label: [] for label in labels}
-        if not len(cols) or not grams:
+        if not len(cols) or not grams.tokens:
             return out
-        grams = [g for g in dict.fromkeys(grams) if g not in EXPLAIN_STOPWORDS]
-        idx = self.featurizer.word_indices(grams)
+        first = dict(zip(grams.strings(), grams.cols.tolist()))  # each n-gram once, first seen first
+        for word in EXPLAIN_STOPWORDS.intersection(first):
+            del first[word]
+        grams, idx = list(first), np.fromiter(first.values(), dtype=np.int64, count=len(first))
+        if not grams:
+            return out
         order = np.argsort(cols)
         sorted_cols, sorted_vals = cols[order], vals[order]
         pos = np.minimum(np.searchsorted(sorted_cols, idx), len(sorted_cols) - 1)

@@ -49,3 +49,18 @@ def test_scores_every_label_and_explains(model):
     assert ((scores.probs >= 0) & (scores.probs <= 1)).all()
     phrases = model.explain("after everything I did for you, you owe me", ["guilt_tripping"])["guilt_tripping"]
     assert phrases and all(p in "after everything i did for you, you owe me" for p in phrases)
+
+
+def test_short_texts_are_judged_by_their_own_thresholds(model, tmp_path):
+    model.save(tmp_path / "m")
+    loaded = TacticModel.load(tmp_path / "m")
+    assert (loaded.thresholds_short == model.thresholds_short).all()
+    loaded.thresholds_short = loaded.thresholds_short.copy()
+    loaded.thresholds_short[:] = 0.99
+    short, long = "where are u", "where are you, I have been waiting outside the station for twenty minutes now"
+    rows = loaded.thresholds_for([short, long])
+    assert (rows[0] == 0.99).all()
+    assert (rows[1] == loaded.thresholds).all()
+    # a very high bar for short texts means no short text is tagged, whatever it says
+    scores = loaded.score(["I will hurt you", "I will hurt you. I know where you live and I will come round tonight"])
+    assert not (scores.probs[0] >= scores.thresholds[0]).any()

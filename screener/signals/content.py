@@ -45,10 +45,9 @@ def explained(model: TacticModel, msg: Message, content: Content) -> list[Reason
 def content_signals(model: TacticModel, messages: list[Message]) -> list[Content]:
     scores = model.score([m.text for m in messages])
     col = {label: j for j, label in enumerate(scores.labels)}
-    thr = scores.thresholds
     out = []
     for i, msg in enumerate(messages):
-        row = scores.probs[i]
+        row, thr = scores.probs[i], scores.thresholds[i]
         tactic_scores = {t: round(float(row[col[t]]), 4) for t in TACTICS}
         tags = [t for t in TACTICS if bool(row[col[t]] >= thr[col[t]])]
         # Go-between phrases only count with some model support, so read them only then.

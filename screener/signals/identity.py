@@ -236,7 +236,8 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     reasons = []
     lowered = lower(text)
     announce = _NEW_CONTACT.search(lowered)   # patterns are lower case: faster than IGNORECASE
-    people = [p for p in index.people if _may_name(_name_form(text, lowered), p)]
+    form = _name_form(text, lowered)
+    people = [p for p in index.people if _may_name(form, p)]
     if not people:
         return [Reason("new_contact_announced", 0.5,
                        f"announces a new number or account ('{quote(text, lowered, announce)}')")] if announce else []
@@ -365,8 +366,9 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
     """The message names a blocked person, or refers to them by a role ('your ex', 'your mum')."""
     text = msg.text
     lowered = lower(text)
-    people = [p for p in index.people if _may_name(_name_form(text, lowered), p)]
-    folded = fold_name(text) if people else ""
+    form = _name_form(text, lowered)
+    people = [p for p in index.people if _may_name(form, p)]
+    folded = (fold_name(text) if text.isascii() else form) if people else ""  # non-ASCII: form is already folded
     words = set(folded.split())
     reasons = []
     for person in people:

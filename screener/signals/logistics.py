@@ -56,6 +56,7 @@ _MONTH_DAY = re.compile(r"\b(" + "|".join(MONTHS) + r"|" + "|".join(_MON_ABBR) +
 _WEEKDAY_ORDINAL = re.compile(r"\b(" + "|".join(WEEKDAYS) + "|" + "|".join(_WD_ABBR) + r")(?:day)?,?\s+(?:the\s+)?"
                               r"(\d{1,2})(?:st|nd|rd|th)\b(?!\s*(?:of\s+)?(?:" + "|".join(MONTHS) + "|"
                               + "|".join(_MON_ABBR) + r"))")
+_DIGIT = re.compile(r"\d")
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2,4}))?\b")
 _RELATIVE = re.compile(r"\b(today|tonight|tomorrow|tmrw|tmr|tomoz|2moro|this (?:morning|afternoon|evening)"
                        r"|(?:this|next|on|by|until|till|before|from)?\s?(" + "|".join(WEEKDAYS) + r"|" +
@@ -88,19 +89,20 @@ def find_dates(text: str, sent: date | None) -> list[str]:
         i = bisect.bisect_left(explicit, start)
         return i < len(explicit) and explicit[i] <= end
     year = sent.year if sent else date.today().year
-    for m in _DAY_MONTH.finditer(text):
+    digits = _DIGIT.search(text) is not None   # every explicit form has a digit: most texts need not be read for them
+    for m in _DAY_MONTH.finditer(text) if digits else ():
         found.append((m.start(), _mk(year, _month(m.group(2)), int(m.group(1)), sent)))
         bisect.insort(explicit, m.start())
-    for m in _MONTH_DAY.finditer(text):
+    for m in _MONTH_DAY.finditer(text) if digits else ():
         found.append((m.start(), _mk(year, _month(m.group(1)), int(m.group(2)), sent)))
         bisect.insort(explicit, m.start())
-    for m in _NUMERIC.finditer(text):
+    for m in _NUMERIC.finditer(text) if digits else ():
         a, b = int(m.group(1)), int(m.group(2))
         day, mon = (a, b) if a > 12 or b <= 12 else (b, a)  # day first unless impossible
         if 1 <= mon <= 12 and 1 <= day <= 31:
             found.append((m.start(), _mk(year, mon, day, sent)))
             bisect.insort(explicit, m.start())
-    for m in _WEEKDAY_ORDINAL.finditer(text):   # "Tuesday the 22nd": that day of this month or the next
+    for m in _WEEKDAY_ORDINAL.finditer(text) if digits else ():   # "Tuesday the 22nd": that day of this month or the next
         if explicit_within(m.start(), m.end()):
             continue
         found.append((m.start(), _day_of_month(int(m.group(2)), m.group(1), sent)))
