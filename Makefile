@@ -30,15 +30,16 @@ train: setup
 evaluate: setup
 	$(BIN)/screener evaluate
 
+# Every script in bench/ (each rewrites its section of docs/benchmarks.md), then the intro records the
+# run and names any section it did not rewrite. A failing script does not stop the others; make fails at the end.
 bench: setup
-	$(BIN)/python bench/classify.py
-	$(BIN)/python bench/personas.py
-	$(BIN)/python bench/model.py
-	$(BIN)/python bench/sms.py
-	$(BIN)/python bench/daemon.py
-	$(BIN)/python bench/reports.py
-	$(BIN)/python bench/web.py
-	$(BIN)/python bench/hostile.py
+	@started="$$(date -u '+%Y-%m-%d %H:%M UTC')"; failed=""; \
+	for script in bench/[!_]*.py; do \
+		echo "== $$script"; \
+		$(BIN)/python "$$script" || failed="$$failed $$script"; \
+	done; \
+	$(BIN)/python bench/_report.py --full-run --started "$$started"; \
+	if [ -n "$$failed" ]; then echo "make bench: failed:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache

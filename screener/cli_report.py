@@ -16,6 +16,9 @@ def register(sub) -> None:
     config_arg(p)
     _period_args(p)
     p.add_argument("--output", metavar="FILE", help="write it to FILE (readable only by you) instead of printing")
+    p.add_argument("--deliver", action="store_true",
+                   help="deliver it now where [summary] says (file and/or mailbox), as the daemon does when it is "
+                        "due, and record the delivery (and the digest in co_parenting mode)")
     p.set_defaults(func=cmd_summary)
 
     p = sub.add_parser("digest", help="Print the co-parenting digest of practical facts.",
@@ -60,6 +63,8 @@ def cmd_summary(args) -> int:
     from screener.summary import render_summary
 
     since = _since(args.since)
+    if args.deliver:
+        return _deliver_summary(args, since)
     config, store = open_store(args)
     with store:
         text = render_summary(config, store, since, args.format)
@@ -69,6 +74,27 @@ def cmd_summary(args) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _deliver_summary(args, since) -> int:
+    from screener.schedule import deliver_summary, destinations
+    from screener.timeutil import utcnow
+
+    if args.output:
+        print("screener: summary: --deliver writes where [summary] says; --output does not go with it",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    config, store = open_store(args, readonly=False)
+    with store:
+        dests = destinations(config)
+        if not dests:
+            print(f"screener: {config.file}: [summary]: no destination configured (set mailbox and/or file)",
+                  file=sys.stderr)
+            return EXIT_CONFIG
+        failed = deliver_summary(config, store, dests, since, utcnow())
+    for dest in dests:
+        print(f"summary to {dest}: " + (f"FAILED ({failed[dest]})" if dest in failed else "delivered"))
+    return EXIT_FAIL if failed else EXIT_OK
 
 
 def cmd_digest(args) -> int:

@@ -7,6 +7,9 @@ Each destination keeps its own last delivery in the `state` table, so one
 that fails is retried (every 15 minutes) without repeating the other.
 In co_parenting mode the digest travels inside the summary and is recorded
 as delivered. `tick` never raises: each failure is logged in one line.
+The summary's exact bytes are recorded (`screener.own_mail`) before they are
+appended, so the daemon leaves it in the inbox without screening it.
+`deliver_summary` is also what `screener summary --deliver` calls.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from email.policy import SMTP
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from screener import alerts, chart, digest as digest_mod, summary
+from screener import alerts, chart, digest as digest_mod, own_mail, summary
 from screener.imap_append import MailboxError, append_message
 from screener.private import create_private
 from screener.summary_data import gather
@@ -93,9 +96,20 @@ def deliver_summary_if_due(config, store, now: datetime) -> list[str]:
     # cover everything since the oldest of these deliveries, so nothing falls between two summaries
     lasts = [parse_iso(store.get_state(f"summary.{d}.delivered_at")) for d in due]
     since = max([every] + [now - last for last in lasts if last is not None])
+    failed = deliver_summary(config, store, due, since, now)
+    for dest, error in failed.items():
+        with store.write():
+            store.set_state(f"summary.{dest}.retry_at", iso(now + RETRY))
+        log.error("summary to %s failed, retrying in 15 minutes: %s", dest, error)
+    return [d for d in due if d not in failed]
+
+
+def deliver_summary(config, store, dests: list[str], since: timedelta, now: datetime) -> dict[str, str]:
+    """Deliver the summary of `since` up to `now` to each of `dests` ("file", "mailbox") and record each
+    delivery; return {destination: error} for those that failed."""
     rendered = render(config, store, since, now)
-    done = []
-    for dest in due:
+    failed, done = {}, []
+    for dest in dests:
         try:
             if dest == "file":
                 html = config.summary.format == "html"
@@ -104,11 +118,11 @@ def deliver_summary_if_due(config, store, now: datetime) -> list[str]:
                 account = next((a for a in config.imap if a.name == config.summary.mailbox), None)
                 if account is None:
                     raise MailboxError(f"summary.mailbox: no [[imap]] account is named {config.summary.mailbox!r}")
-                append_message(account, account.inbox, summary_email(config, account, rendered))
+                raw = summary_email(config, account, rendered)
+                own_mail.remember(store, raw, "summary")   # so the daemon delivers it unscreened
+                append_message(account, account.inbox, raw)
         except (MailboxError, OSError) as exc:
-            with store.write():
-                store.set_state(f"summary.{dest}.retry_at", iso(now + RETRY))
-            log.error("summary to %s failed, retrying in 15 minutes: %s", dest, str(exc)[:300])
+            failed[dest] = str(exc)[:300]
             continue
         with store.write():
             store.set_state(f"summary.{dest}.delivered_at", iso(now))
@@ -117,7 +131,7 @@ def deliver_summary_if_due(config, store, now: datetime) -> list[str]:
         done.append(dest)
     if done and rendered.digest is not None:
         digest_mod.record_digest(store, rendered.digest)
-    return done
+    return failed
 
 
 def write_file(path: Path, text: str) -> None:

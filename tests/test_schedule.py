@@ -1,15 +1,17 @@
 """The daemon's periodic tick: the summary delivered when due (file, mailbox), digests recorded, never raising."""
 
 import email
+import hashlib
 import email.policy
 import logging
 import os
 from datetime import timedelta
 
 import pytest
-from conftest import CONFIG
+from conftest import CONFIG, run_cli
 from report_corpus import NOW, assert_no_leak, demo_corpus, html_text
 
+from screener import own_mail
 from screener.config import load_config
 from screener.errors import ConfigError
 from screener.imap_append import MailboxError, append_message
@@ -150,6 +152,31 @@ def test_summary_appended_to_the_users_mailbox_unread(tmp_path, model, monkeypat
         assert_no_leak(text, corpus.held_records())
         assert_no_leak(msg.get_body(("html",)).get_content(), corpus.held_records(), "html")
         assert corpus.store.get_state("summary.mailbox.delivered_at") == "2026-11-21T12:00:00Z"
+        assert own_mail.is_own(corpus.store, stored.sha256)       # the daemon will leave it unscreened
+        forged = stored.raw.replace(b"Subject: Your", b"Subject: your")   # same header, other bytes
+        assert not own_mail.is_own(corpus.store, hashlib.sha256(forged).hexdigest())
         tick(corpus.config, corpus.store, now=NOW + timedelta(days=1))     # not due again yet
         assert len(server.messages("hannah", "INBOX")) == 1
         corpus.close()
+
+
+def test_summary_deliver_command(tmp_path):
+    path = tmp_path / "config.toml"
+    base = CONFIG.format(mode="co_parenting") + '[store]\npath = "s/screener.db"\n'
+    path.write_text(base)
+    r = run_cli("summary", "--config", path, "--deliver")
+    assert r.returncode == 2 and "[summary]: no destination configured" in r.stderr
+    path.write_text(base + '[summary]\nevery = "7d"\nfile = "out/summary.txt"\n')
+    r = run_cli("summary", "--config", path, "--deliver", "--since", "30d")
+    assert r.returncode == 0 and r.stdout == "summary to file: delivered\n", r.stderr
+    first = (tmp_path / "out" / "summary.txt").read_text()
+    assert first.startswith("Your screener summary\n") and "No messages came in during this period." in first
+    config = load_config(path)
+    with Store.for_config(config) as store:
+        assert store.get_state("summary.file.delivered_at") is not None
+        assert store.conn.execute("SELECT COUNT(*) FROM digests").fetchone()[0] == 1
+        (tmp_path / "out" / "summary.txt").write_text("read")
+        tick(config, store)                                 # delivered just now: the daemon's is not due
+    assert (tmp_path / "out" / "summary.txt").read_text() == "read"
+    r = run_cli("summary", "--config", path, "--deliver", "--output", tmp_path / "x.txt")
+    assert r.returncode == 2 and "--output does not go with it" in r.stderr

@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 
+from screener import own_mail
 from screener.daemon import moves
 from screener.daemon.context import Backoff, Context, log
 from screener.daemon.mailbox import Mailbox, MailboxError
@@ -196,6 +197,8 @@ class FolderWatch:
             key = sha256(raw)
             if key in keys or store.find("imap", key) is not None:
                 continue        # screened before (a released message coming back, a rescan)
+            if own_mail.is_own(store, key):
+                continue        # screener's own summary, appended to this inbox: the user's to read
             keys.add(key)
             fresh.append(self._incoming(uid, raw, key))
         fresh = self._screen(store, fresh)
