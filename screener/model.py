@@ -155,25 +155,27 @@ class TacticModel:
         out = {label: [] for label in labels}
         if not len(cols) or not grams.tokens:
             return out
-        first = dict(zip(grams.strings(), grams.cols.tolist()))  # each n-gram once, first seen first
-        for word in EXPLAIN_STOPWORDS.intersection(first):
-            del first[word]
-        grams, idx = list(first), np.fromiter(first.values(), dtype=np.int64, count=len(first))
-        if not grams:
-            return out
-        order = np.argsort(cols)
-        sorted_cols, sorted_vals = cols[order], vals[order]
-        pos = np.minimum(np.searchsorted(sorted_cols, idx), len(sorted_cols) - 1)
-        value = np.where(sorted_cols[pos] == idx, sorted_vals[pos], 0.0).astype(np.float32)
+        # Work per distinct column of the row; name only the few columns that are chosen.
         label_cols = [self.labels.index(label) for label in labels]
-        contributions = value[:, None] * self.weights[idx][:, label_cols]
+        contributions = vals[:, None] * self.weights[cols][:, label_cols]
+        tokens, n_tokens = grams.tokens, len(grams.tokens)
+
+        def gram_of(col: int) -> str:
+            """The n-gram hashed to this column; when two share it, the word pair (more telling)."""
+            names = [tokens[k] if k < n_tokens else f"{tokens[k - n_tokens]} {tokens[k - n_tokens + 1]}"
+                     for k in np.flatnonzero(grams.cols == col).tolist()]
+            names = [n for n in dict.fromkeys(names) if n not in EXPLAIN_STOPWORDS] or names
+            return max(names, key=lambda n: " " in n)
+
         for j, label in enumerate(labels):
             contribution = contributions[:, j]
             chosen: list[str] = []
-            for k in np.argsort(-contribution)[: top * 4].tolist():
+            for k in np.argsort(-contribution)[: top * 6].tolist():
                 if contribution[k] <= 0 or len(chosen) == top:
                     break
-                gram = grams[k]
+                gram = gram_of(int(cols[k]))
+                if gram in EXPLAIN_STOPWORDS:
+                    continue
                 if not any(gram in c or c in gram for c in chosen):
                     chosen.append(gram)
             out[label] = chosen

@@ -40,3 +40,20 @@ def test_safety_anchors_lose_nothing(texts):
 def test_safety_quotes_the_senders_words():
     [r] = safety_lexicon.safety_reasons("Nice DRESS at the gym today")
     assert "'Nice DRESS at the gym today'" in r.detail
+
+
+def test_grouped_kind_words_find_every_word_start_the_plain_patterns_find(texts):
+    from screener.signals import any_at_word_start, lower
+    from screener.signals.logistics import KIND_RES, KIND_WORDS
+
+    grouped = any_at_word_start(KIND_WORDS.values())
+    for text in texts + ["Pick-up at 5, £40 for the school trip", "drop them off at the GP", "a&e tonight"]:
+        low = lower(text)
+        expected = sorted({i for rx in KIND_RES.values() for i in range(len(low) + 1) if rx.match(low, i)})
+        assert [m.start() for m in grouped.finditer(low)] == expected, text
+
+
+def test_alternatives_split_only_at_the_top_level():
+    from screener.signals import _top_level_split
+
+    assert _top_level_split(r"a(?:b|c)|[|x]|d\|e|f") == ["a(?:b|c)", "[|x]", r"d\|e", "f"]

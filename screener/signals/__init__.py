@@ -7,6 +7,7 @@ person; it is not part of the output record.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -35,3 +36,47 @@ def lower(text: str) -> str:
     if len(low) == len(text):
         return low
     return "".join(c.lower()[0] for c in text)
+
+
+def any_at_word_start(patterns) -> re.Pattern:
+    """A zero-width regex that matches at every word start where any of the alternatives
+    of `patterns` matches (so `finditer` yields each such position, whatever the order
+    of the alternatives or how long each match would be).
+
+    Python's regex engine tries every alternative at every word start; grouped under
+    their first letter, it tries only those that can match there (about twice as fast
+    on long emails).
+    """
+    groups: dict[str, list[str]] = {}
+    other = []
+    for alt in (a for p in patterns for a in _top_level_split(p)):
+        if len(alt) > 1 and alt[0].isalpha() and alt[0].islower() and alt[1] not in "?*+{":
+            groups.setdefault(alt[0], []).append(alt[1:])
+        else:
+            other.append(alt)
+    branches = [f"{ch}(?:{'|'.join(rest)})" for ch, rest in sorted(groups.items())] + other
+    return re.compile(r"\b(?=" + "|".join(branches) + ")")
+
+
+def _top_level_split(pattern: str) -> list[str]:
+    """A pattern's alternatives: split at each '|' outside groups and character classes."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts

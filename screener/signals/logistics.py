@@ -12,7 +12,7 @@ import bisect
 import re
 from datetime import date, datetime, timedelta
 
-from screener.signals import lower
+from screener.signals import any_at_word_start, lower
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _WD_ABBR = {d[:3]: i for i, d in enumerate(WEEKDAYS)} | {"tues": 1, "thur": 3, "thurs": 3, "weds": 2}
@@ -32,7 +32,7 @@ KIND_WORDS = {
 # The patterns below are matched against lower-cased text (see `lower`): much
 # faster in Python's regex engine than case-insensitive matching.
 KIND_RES = {k: re.compile(rf"\b(?:{v})") for k, v in KIND_WORDS.items()}
-ANY_KIND = re.compile("|".join(rf"\b(?:{v})" for v in KIND_WORDS.values()))
+ANY_KIND = any_at_word_start(KIND_WORDS.values())
 
 DOCUMENTS = ["permission slip", "consent form", "passport", "birth certificate", "school report", "report card",
              "court order", "court papers", "statement", "prescription", "referral letter", "form", "receipt",
@@ -253,10 +253,12 @@ def extract_facts(text: str, iso_date: str = "") -> list[dict]:
         for kind, fact in _sentence_facts(sentence, low[start:end], sent):
             if kind not in facts:
                 facts[kind] = fact
-    if not facts:
-        dates, times, places = find_dates(low, sent), find_times(low), find_places(text)
-        if (dates or times) and places:
-            facts["other"] = ", ".join(dates[:1] + times[:1] + places[:1])
+    if not facts:   # a place with a date or time is practical whatever the words around it
+        places = find_places(text)
+        if places:
+            dates, times = find_dates(low, sent), find_times(low)
+            if dates or times:
+                facts["other"] = ", ".join(dates[:1] + times[:1] + places[:1])
     return [{"kind": k, "text": v} for k, v in list(facts.items())[:3]]
 
 
