@@ -157,24 +157,33 @@ class TacticModel:
             return out
         # Work per distinct column of the row; name only the few columns that are chosen.
         label_cols = [self.labels.index(label) for label in labels]
-        contributions = vals[:, None] * self.weights[cols][:, label_cols]
+        contributions = vals[:, None] * self.weights[np.ix_(cols, label_cols)]
+        ranked = np.argsort(-contributions, axis=0)[: top * 6].T.tolist()   # per label, best rows first
         tokens, n_tokens = grams.tokens, len(grams.tokens)
+        col_list, gram_cols = cols.tolist(), grams.cols.tolist()
 
         def gram_of(col: int) -> str:
             """The n-gram hashed to this column; when two share it, the word pair (more telling)."""
-            names = [tokens[k] if k < n_tokens else f"{tokens[k - n_tokens]} {tokens[k - n_tokens + 1]}"
-                     for k in np.flatnonzero(grams.cols == col).tolist()]
-            names = [n for n in dict.fromkeys(names) if n not in EXPLAIN_STOPWORDS] or names
-            return max(names, key=lambda n: " " in n)
+            names, start = [], 0
+            while len(names) < 3:   # every occurrence, until three different n-grams are seen
+                try:
+                    k = gram_cols.index(col, start)
+                except ValueError:
+                    break
+                name = tokens[k] if k < n_tokens else f"{tokens[k - n_tokens]} {tokens[k - n_tokens + 1]}"
+                if name not in names:
+                    names.append(name)
+                start = k + 1
+            found = [n for n in names if n not in EXPLAIN_STOPWORDS] or names or [""]
+            return max(found, key=lambda n: " " in n)
 
-        for j, label in enumerate(labels):
-            contribution = contributions[:, j]
+        for j, (label, contribution) in enumerate(zip(labels, contributions.T.tolist())):
             chosen: list[str] = []
-            for k in np.argsort(-contribution)[: top * 6].tolist():
+            for k in ranked[j]:
                 if contribution[k] <= 0 or len(chosen) == top:
                     break
-                gram = gram_of(int(cols[k]))
-                if gram in EXPLAIN_STOPWORDS:
+                gram = gram_of(col_list[k])
+                if not gram or gram in EXPLAIN_STOPWORDS:
                     continue
                 if not any(gram in c or c in gram for c in chosen):
                     chosen.append(gram)
