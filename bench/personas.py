@@ -77,7 +77,7 @@ def screen(config: str, records: list[dict]) -> list[dict]:
 
 
 def title(folder: Path) -> str:
-    return "new accounts (personas)" if folder.resolve() == PERSONAS.resolve() else \
+    return "new accounts (personas, development set)" if folder.resolve() == PERSONAS.resolve() else \
         f"new accounts ({folder.name}, independent)"
 
 
@@ -152,7 +152,13 @@ def public_section(personas: list) -> str | None:
 
 
 def main(argv: list[str]) -> None:
-    folder_root = Path(argv[0]) if argv else PERSONAS
+    """One persona folder if given; otherwise every set in data/ (personas, personas2, ...)."""
+    if not argv:
+        for folder in sorted(PERSONAS.parent.glob("personas*")):
+            if folder.is_dir():
+                main([str(folder.relative_to(ROOT))])
+        return
+    folder_root = Path(argv[0]) if Path(argv[0]).is_absolute() else ROOT / argv[0]
     folders = sorted(p for p in folder_root.iterdir() if (p / "persona.json").is_file())
     personas = [(json.loads((f / "persona.json").read_text()), f) for f in folders]
     name = title(folder_root)

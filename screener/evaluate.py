@@ -177,7 +177,9 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
         f"- Thresholds per label, chosen on cross-writer validation (each writer wholly in one of 6 folds) by explicit costs "
         f"(a missed label costs {meta.get('miss_costs', {}).get('threat')} for `threat`, "
         f"{meta.get('miss_costs', {}).get('safety')} for `safety`, "
-        f"{meta.get('miss_costs', {}).get('hoovering')} for most labels; a false tag costs 1):",
+        f"{meta.get('miss_costs', {}).get('hoovering')} for most labels; a false tag costs 1, or "
+        f"{meta.get('false_tag_costs', {}).get('public ordinary messages', 1.0)} on a public ordinary message, "
+        "since ordinary mail is most of a real mailbox):",
         "  " + ", ".join(f"`{k}` {v}" for k, v in meta.get("thresholds", {}).items()),
         f"- Texts under {meta.get('short_chars', 60)} characters carry little context and have their own thresholds, "
         "chosen the same way on the short validation texts (a label with too few short examples keeps its general one):",
