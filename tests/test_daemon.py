@@ -272,3 +272,22 @@ def test_mail_arriving_just_before_idle_starts_is_not_missed(dovecot, imap_confi
     wait_until(lambda: len(folder_shas(dovecot, QUARANTINE)) == 3, timeout=12)
     daemon.stop()
     assert folder_shas(dovecot, "INBOX") == []
+
+
+def test_a_once_run_from_cron_delivers_the_summary_that_is_due(dovecot, tmp_path, monkeypatch, run_daemon):
+    from conftest_dovecot import PASSWORD_ENV, config_text
+
+    from screener.config import load_config
+
+    monkeypatch.setenv(PASSWORD_ENV, dovecot.users["sam"])
+    path = tmp_path / "config.toml"
+    path.write_text(config_text(dovecot, tmp_path / "data" / "screener.db")
+                    + '\n[summary]\nevery = "7d"\nfile = "summary.txt"\n')
+    config = load_config(path)
+    dovecot.append_many("sam", "INBOX", [blocked(1), clean(2)])
+    daemon = run_daemon(config, once=True)
+    daemon.thread.join(60)
+    assert daemon.result == 0
+    summary = (tmp_path / "summary.txt").read_text()
+    assert summary.startswith("Your screener summary")
+    assert "After everything I did for you" not in summary

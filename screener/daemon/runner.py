@@ -134,6 +134,8 @@ class Daemon:
                 self._guarded("heartbeat", self._beat, store)
             if self.once and all(w.thread is not None and not w.thread.is_alive() for w in self.watches):
                 self._guarded("delivering alerts", _deliver_alerts, self.config, store)
+                # A run from cron is short: the periodic jobs (a summary that is due) run before it ends.
+                self._guarded("periodic jobs", _tick, self.config, store)
                 break
 
     def _beat(self, store: Store) -> None:
