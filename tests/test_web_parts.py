@@ -269,3 +269,29 @@ def test_serve_command_binds_loopback(tmp_path, config_path):
         server.terminate()
         server.wait(timeout=10)
     assert f"http://127.0.0.1:{port}/" in server.stderr.read()
+
+
+def test_summary_document_is_reused_until_the_store_changes(config, tmp_path):
+    from flask import g
+
+    from screener.web import create_app, user
+
+    path = tmp_path / "s" / "screener.db"
+    app = create_app(config, path)
+    made = []
+
+    def render(config, store, since, fmt):
+        made.append(since)
+        return f"<p>summary {len(made)}</p>"
+
+    with app.test_request_context("/me/summary.html?days=7"):
+        app.preprocess_request()
+        assert user._rendered("summary", render) == "<p>summary 1</p>"
+        assert user._rendered("summary", render) == "<p>summary 1</p>"      # nothing changed: reused
+        with g.store.write():
+            g.store.audit("friend:test", "note", None)                     # anything the store records
+        assert user._rendered("summary", render) == "<p>summary 2</p>"
+    with app.test_request_context("/me/summary.html?days=30"):
+        app.preprocess_request()
+        assert user._rendered("summary", render) == "<p>summary 3</p>"      # another period is another document
+    assert made[0] == made[1] and made[2] != made[0]

@@ -12,6 +12,7 @@ styling is kept without loosening this page's.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, g, make_response, redirect, render_template, request, url_for
@@ -50,12 +51,29 @@ def _document(html: str):
     return response
 
 
+# Rendered summary and digest documents (the summary draws a chart: ~0.2 s), reused while
+# nothing in the store has changed (the audit log's last event) within the same minute.
+_DOCUMENTS: dict[tuple, str] = {}
+
+
+def _rendered(kind: str, render) -> str:
+    config = settings()["config"]
+    head = store().conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
+    key = (str(config.store.path), kind, _period()[0], head, int(time.time() // 60))
+    html = _DOCUMENTS.get(key)
+    if html is None:
+        if len(_DOCUMENTS) >= 32:
+            _DOCUMENTS.clear()
+        html = _DOCUMENTS[key] = render(config, store(), _period()[2], "html")
+    return html
+
+
 @bp.get("/summary.html")
 @requires("user")
 def summary_doc():
     from screener.summary import render_summary
 
-    return _document(render_summary(settings()["config"], store(), _period()[2], "html"))
+    return _document(_rendered("summary", render_summary))
 
 
 @bp.get("/digest.html")
@@ -63,7 +81,7 @@ def summary_doc():
 def digest_doc():
     from screener.digest import render_digest
 
-    return _document(render_digest(settings()["config"], store(), _period()[2], "html"))
+    return _document(_rendered("digest", render_digest))
 
 
 @bp.get("/trend.png")
