@@ -289,6 +289,9 @@ def test_summary_document_is_reused_until_the_store_changes(config, tmp_path):
         assert user._rendered("summary", render) == "<p>summary 1</p>"
         assert user._rendered("summary", render) == "<p>summary 1</p>"      # nothing changed: reused
         with g.store.write():
+            g.store.audit("friend:test", "viewed", None)                   # reading changes nothing
+        assert user._rendered("summary", render) == "<p>summary 1</p>"
+        with g.store.write():
             g.store.audit("friend:test", "note", None)                     # anything the store records
         assert user._rendered("summary", render) == "<p>summary 2</p>"
     with app.test_request_context("/me/summary.html?days=30"):

@@ -52,13 +52,16 @@ def _document(html: str):
 
 
 # Rendered summary and digest documents (the summary draws a chart: ~0.2 s), reused while
-# nothing in the store has changed (the audit log's last event) within the same minute.
+# nothing in the store has changed (the audit log's last event, reading aside) within the same minute.
 _DOCUMENTS: dict[tuple, str] = {}
+_READ_ONLY = ("viewed", "viewed_by_user", "login", "logout", "login_failed", "evidence_exported")
 
 
 def _rendered(kind: str, render) -> str:
     config = settings()["config"]
-    head = store().conn.execute("SELECT MAX(seq) FROM audit").fetchone()[0]
+    head = store().conn.execute(
+        f"SELECT seq FROM audit WHERE action NOT IN ({','.join('?' * len(_READ_ONLY))}) ORDER BY seq DESC LIMIT 1",
+        _READ_ONLY).fetchone()
     key = (str(config.store.path), kind, _period()[0], head, int(time.time() // 60))
     html = _DOCUMENTS.get(key)
     if html is None:
