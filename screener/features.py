@@ -58,9 +58,13 @@ class Grams:
     def __init__(self, tokens: list[str], cols: np.ndarray):
         self.tokens, self.cols = tokens, cols
 
+    def name(self, k: int) -> str:
+        """The k-th n-gram as text (the order of `cols`)."""
+        t, n = self.tokens, len(self.tokens)
+        return t[k] if k < n else f"{t[k - n]} {t[k - n + 1]}"
+
     def strings(self) -> list[str]:
-        t = self.tokens
-        return t + [f"{a} {b}" for a, b in zip(t, t[1:])]
+        return [self.name(k) for k in range(len(self.cols))]
 
 
 class Featurizer:
@@ -92,11 +96,6 @@ class Featurizer:
     def counts(self, texts: list[str]) -> sp.csr_matrix:
         """Both blocks side by side (for training)."""
         return sp.hstack(self.blocks(texts), format="csr", dtype=np.float32)
-
-    def grams(self, text: str) -> Grams:
-        out: list = []
-        self.blocks([text], out)
-        return out[0]
 
     def word_counts(self, token_lists: list[list[str]]) -> tuple[sp.csr_matrix, list[np.ndarray]]:
         """Hashed word unigram and bigram counts, and each text's columns (unigrams, then bigrams)."""
@@ -158,11 +157,6 @@ def _fmix(h: np.ndarray) -> np.ndarray:
         h = h ^ (h >> _S33)
         h = h * _MIX2
         return h ^ (h >> _S33)
-
-
-def word_ngrams(prepared: str) -> list[str]:
-    tokens = _TOKEN.findall(prepared)
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
 
 
 def char_counts(texts: list[str], sizes: tuple[int, ...] = CHAR_NGRAMS, bits: int = 18) -> sp.csr_matrix:

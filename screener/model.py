@@ -26,6 +26,11 @@ META = "meta.json"
 SHORT_CHARS = 60   # texts shorter than this carry little context: their labels get their own thresholds
 
 
+def is_short(text: str) -> bool:
+    """Too short to carry much context: judged by the short-text thresholds."""
+    return len(text.strip()) < SHORT_CHARS
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -136,7 +141,7 @@ class TacticModel:
 
     def thresholds_for(self, texts: list[str]) -> np.ndarray:
         """Each text's per-label thresholds: the short-text ones below SHORT_CHARS characters."""
-        short = np.fromiter((len(t.strip()) < SHORT_CHARS for t in texts), dtype=bool, count=len(texts))
+        short = np.fromiter(map(is_short, texts), dtype=bool, count=len(texts))
         return np.where(short[:, None], self.thresholds_short[None, :], self.thresholds[None, :])
 
     def explain(self, text: str, labels: list[str], top: int = 3, row=None) -> dict[str, list[str]]:
@@ -146,12 +151,10 @@ class TacticModel:
         caller has it; otherwise it is computed here.
         """
         if row is None:
-            m = self.transform([text])[0]
-            cols, vals, grams = m.indices, m.data, None
-        else:
-            cols, vals, grams = row
-        if grams is None:
-            grams = self.featurizer.grams(text)
+            found: list = []
+            words = self.transform([text], found)[0]
+            row = words.indices, words.data, found[0]
+        cols, vals, grams = row
         out = {label: [] for label in labels}
         if not len(cols) or not grams.tokens:
             return out
@@ -159,7 +162,6 @@ class TacticModel:
         label_cols = [self.labels.index(label) for label in labels]
         contributions = vals[:, None] * self.weights[np.ix_(cols, label_cols)]
         ranked = np.argsort(-contributions, axis=0)[: top * 6].T.tolist()   # per label, best rows first
-        tokens, n_tokens = grams.tokens, len(grams.tokens)
         col_list, gram_cols = cols.tolist(), grams.cols.tolist()
 
         def gram_of(col: int) -> str:
@@ -170,7 +172,7 @@ class TacticModel:
                     k = gram_cols.index(col, start)
                 except ValueError:
                     break
-                name = tokens[k] if k < n_tokens else f"{tokens[k - n_tokens]} {tokens[k - n_tokens + 1]}"
+                name = grams.name(k)
                 if name not in names:
                     names.append(name)
                 start = k + 1

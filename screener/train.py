@@ -19,7 +19,7 @@ import numpy as np
 from screener.corpus import DEFAULT_DATA_DIR, load_split, targets
 from screener.features import FEATURES_VERSION, Featurizer, N_FEATURES, tfidf
 from screener.labels import MODEL_LABELS
-from screener.model import DEFAULT_MODEL_DIR, SHORT_CHARS, TacticModel
+from screener.model import DEFAULT_MODEL_DIR, TacticModel, is_short
 
 # What a miss costs against a false tag (a false tag costs 1).
 MISS_COST = {"threat": 4.0, "safety": 8.0, "legal_threat": 2.5, "children_leverage": 2.0}
@@ -157,7 +157,7 @@ def train(data_dir=None, out_dir=None, log=print) -> Path:
     score, C, thresholds, oof = best
     # Short texts ("coming now", "where u park") carry little context: their own thresholds,
     # chosen the same way on the short texts alone, where there are enough examples.
-    short = np.array([len(e.text.strip()) < SHORT_CHARS for e in examples])
+    short = np.array([is_short(e.text) for e in examples])
     thresholds_short = choose_thresholds(Y[short], oof[short], fallback=thresholds, min_positives=SHORT_MIN_POSITIVES,
                                          false_tag_cost=fp_cost[short])
     if os.environ.get("SCREENER_OOF_FILE"):   # for studying threshold choices without refitting

@@ -58,16 +58,17 @@ _READ_ONLY = ("viewed", "viewed_by_user", "login", "logout", "login_failed", "ev
 
 
 def _rendered(kind: str, render) -> str:
-    config = settings()["config"]
-    head = store().conn.execute(
+    config, db = settings()["config"], store()
+    period, _, since = _period()
+    head = db.conn.execute(
         f"SELECT seq FROM audit WHERE action NOT IN ({','.join('?' * len(_READ_ONLY))}) ORDER BY seq DESC LIMIT 1",
         _READ_ONLY).fetchone()
-    key = (str(config.store.path), kind, _period()[0], head, int(time.time() // 60))
+    key = (str(config.store.path), kind, period, head, int(time.time() // 60))
     html = _DOCUMENTS.get(key)
     if html is None:
         if len(_DOCUMENTS) >= 32:
             _DOCUMENTS.clear()
-        html = _DOCUMENTS[key] = render(config, store(), _period()[2], "html")
+        html = _DOCUMENTS[key] = render(config, db, since, "html")
     return html
 
 
