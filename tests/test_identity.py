@@ -71,6 +71,9 @@ def test_self_identification(index):
     assert "'al'" in signed["self_identification"].detail.lower()
     intro = reasons_for(index, "+14155550000", body="hey its lexi, dont hang up on me")
     assert "self_identification" in intro
+    # Names are matched on folded text, where the apostrophe of "It's" and "I'm" is a space.
+    for body in ("It's Lexi. Borrowed phone.", "I’m Lexi, remember me?"):
+        assert "self_identification" in reasons_for(index, "+14155550000", body=body), body
     announced = reasons_for(index, "+14155550000", body="new number, save it")
     assert "new_contact_announced" in announced
     plain = reasons_for(index, "+14155550000", body="Is Alexandra coming to the meeting?")

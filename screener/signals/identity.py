@@ -289,7 +289,7 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
             if names:
                 alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
                 out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
-                            re.compile(rf"\b(?:it'?s|its|this is|im|i'?m|i am)\s+(?:{alt})\b"), base))
+                            re.compile(rf"\b(?:it'?s|it s|its|this is|im|i'?m|i m|i am)\s+(?:{alt})\b"), base))
         _PATTERN_CACHE[key] = out
     return _PATTERN_CACHE[key]
 

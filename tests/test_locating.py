@@ -1,0 +1,86 @@
+"""Issue 4, third pass: a new account trying to find the user, and owning up to a disguise."""
+
+import pytest
+
+from screener.config import load_config
+from screener.message import Message
+from screener.screening import Screener
+from screener.signals.locating import locating_reason, unmasking_reason
+
+CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "Lee Harman"\n'
+             'nicknames = ["Lee"]\nphones = ["07700 900616"]\n')
+
+
+@pytest.mark.parametrize("body, said", [
+    ("Hi! We're updating the PTA directory, could you reply with your current street address?",
+     "reply with your current street address"),
+    ("Please reply confirming your current home address for our records", "confirming your current home address"),
+    ("hey!! is this alyssa from orientation? what days r u working lol", "what days r u working"),
+    ("so where are you living now? just curious", "where are you living now"),
+    ("What time do you finish on Fridays?", "What time do you finish"),
+    ("which building are you in these days", "which building are you in"),
+])
+def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
+    r = locating_reason(body)
+    assert r is not None and r.signal == "locating" and r.score == 0.6
+    assert f"'{said}'" in r.detail
+
+
+@pytest.mark.parametrize("body", [
+    "Your parcel is at the depot, collect by Friday",
+    "I've changed my address, the new one is 14 Elm Road",
+    "what days are the bins collected?",
+    "Lovely to meet you at the school gate! Coffee soon?",
+])
+def test_ordinary_messages_do_not_ask_where_the_user_is(body):
+    assert locating_reason(body) is None
+
+
+@pytest.mark.parametrize("body, said", [
+    ("ok fine i dont know a kayleigh lmao. i just wanted to talk", "i dont know a kayleigh"),
+    ("Leanne doesn't put kisses. That was me.", "That was me"),
+    ("ok its me not ma. she doesnt text like that", "its me not ma"),
+    ("lol ok that was a mass text. but since you're here", "that was a mass text"),
+    ("it was the only way you'd answer", "only way you'd answer"),
+])
+def test_owning_up_to_a_disguise(body, said):
+    r = unmasking_reason(body)
+    assert r is not None and r.signal == "unmasked" and f"'{said}'" in r.detail
+
+
+def test_ordinary_messages_do_not_own_up_to_anything():
+    for body in ("See you at 6, I'll bring the cake", "I know a great Italian place", "was it me or was that film long"):
+        assert unmasking_reason(body) is None, body
+
+
+@pytest.fixture
+def screener(tmp_path, model):
+    (tmp_path / "c.toml").write_text(CO_PARENT)
+    return Screener(load_config(tmp_path / "c.toml"), model)
+
+
+def sms(i, body, sender="+447700900819"):
+    return Message(id=str(i), sender=sender, channel="sms", body=body)
+
+
+def test_a_disguise_owned_up_to_adds_up_with_the_senders_earlier_request(screener):
+    first = sms(1, "hiya is this Naomi? got your number off the club list, what days are you working this month?")
+    second = sms(2, "ok that was me. i just wanted to know when you're in")
+    out = screener.screen([first, second])
+    assert out[0].action == "deliver"                        # asking alone holds nothing
+    assert out[1].action == "quarantine" and out[1].blocked_person == "Lee Harman"
+    details = [r["detail"] for r in out[1].as_dict()["reasons"]]
+    assert any(d.startswith("in an earlier message from this sender: a new sender asks") for d in details)
+    assert any("owns up" in d for d in details)
+
+
+def test_owning_up_counts_only_after_an_earlier_message(screener):
+    alone = screener.screen([sms(1, "that was me at the door earlier, sorry I missed you", sender="+447700900820")])[0]
+    assert alone.action == "deliver"
+    assert not any(r.signal == "unmasked" for r in alone.reasons)
+
+
+def test_an_organisation_asking_for_an_address_from_its_own_domain_is_not_evidence(screener):
+    msg = Message(id="1", sender="office@school.example.org", channel="email", subject="Records",
+                  body="Dear parent, please reply confirming your current home address.")
+    assert not any(r.signal == "locating" for r in screener.screen([msg])[0].reasons)
