@@ -31,7 +31,7 @@ WEIGHTS: dict[str, float] = {
     "near_number": 1.0,            # 0.3: one digit from a blocked number, weak on its own
     "style_match": 1.0,            # writing style (capped by its own signal at 0.6)
     "shared_history": 0.8,         # names, places and in-jokes from their history
-    "pretext": 0.5,                # a stranger's pretext that turns to the relationship
+    "pretext": 0.7,                # a stranger's pretext that turns to the relationship
     "locating": 1.0,               # 0.6: a cheap account asks for the user's address or work hours
     "unmasked": 1.0,               # 0.75: "that was me": a sender owns up to an earlier disguise
     "burst": 0.5,                  # part of a burst of new senders on the same themes

@@ -97,7 +97,7 @@ class Screener:
         vectors, keys, others, sims = self._style
         mask = others & (keys != keys[i])
         return [r for name, p in self.profiles.items()
-                for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask])]
+                for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body)]
 
     def _lookalike(self, msg: Message, key: str) -> list[Reason]:
         """Look-alike evidence depends only on the sender, so it is worked out once per sender."""

@@ -176,3 +176,17 @@ def test_trusted_contact_is_never_held_by_carried_evidence(tmp_path, model):
                            enumerate(["New number, save it. Geoff", "See you Saturday. Love, Dad"])])
     assert [v.action for v in out] == ["deliver", "deliver"]
     assert all(v.sender_status == "trusted" for v in out)
+
+
+def test_a_habitual_greeting_is_a_style_cue(background):
+    history = [f"Melissa,\n\n{line}" for line in NAMES_HISTORY]
+    profile = style.StyleProfile.build("Gregory Whitfield", history, background)
+    assert profile.openings == {"melissa": len(NAMES_HISTORY)}
+    text = "Spring break\nMelissa,\n\nThe tickets are booked for the week of the 23rd. Let me know."
+    vec = style._vectors([text])[0]
+    found = {r.signal: r for r in style.style_reasons(profile, text, vec, opening_of=text.split("\n", 1)[1])}
+    assert "opens with 'melissa' as Gregory Whitfield did in 8 of 8 past messages" in found["style_match"].detail
+    # the subject line is not the greeting, and a greeting everyone uses is no habit
+    assert "opens with" not in str(style.style_reasons(profile, text, vec))
+    hello = style.StyleProfile.build("Gregory Whitfield", [f"Hi,\n{line}" for line in NAMES_HISTORY], background)
+    assert hello.openings == {}

@@ -81,6 +81,24 @@ def _last_line(text: str) -> str:
     return " ".join(last.lower().split()) if len(last) <= 30 else ""
 
 
+_OPENER_END = re.compile(r"[,.!?\n:;\u2014-]")
+
+
+def _opening(text: str) -> str:
+    """How a message opens, up to its first punctuation ('Thomas', 'dear harriet', 'hey babe'),
+    when that is a greeting's length (three words at most); else ''."""
+    first = _OPENER_END.split(text.strip(), maxsplit=1)[0]
+    words = first.lower().split()
+    if not 0 < len(words) <= 3 or all(w in _GENERIC_OPENING for w in words):
+        return ""
+    return " ".join(words)
+
+
+# Openings everybody uses: no habit of anyone's.
+_GENERIC_OPENING = {"hi", "hey", "hello", "hiya", "dear", "morning", "evening", "afternoon", "good", "ok", "okay",
+                    "yes", "no", "so", "um", "well", "thanks", "thank", "you", "sorry", "oh", "lol", "right", "all"}
+
+
 class Background:
     """Ordinary messages from many other people, the yardstick for 'anyone else'."""
 
@@ -92,6 +110,7 @@ class Background:
         self.doc_freq = {w: c / n for w, c in counts.items()}
         self.name_freq = Counter(w.lower() for t in texts for w in set(_NAME.findall(t)))
         self.lower_freq = Counter(w for t in texts for w in set(_LOWER_WORD.findall(t)))
+        self.openings = Counter(_opening(t) for t in texts)
         self.n = n
 
     @classmethod
@@ -121,6 +140,7 @@ class StyleProfile:
     signoffs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)   # lower -> as written
     n_messages: int = 0
+    openings: dict[str, int] = field(default_factory=dict)  # their habitual greeting -> past messages opening so
 
     @classmethod
     def build(cls, person: str, history: list[str], background: Background,
@@ -165,8 +185,11 @@ class StyleProfile:
             if background.name_freq.get(low, 0) <= 1 and c >= 2 \
                     and background.lower_freq.get(low, 0) <= COMMON_WORD * background.n:   # 'Put', 'Father': words
                 names[low] = name
+        # A habitual greeting ("Thomas," in 33 of 45 messages, "Dear Harriet"), one other people rarely open with.
+        openings = {o: c for o, c in Counter(_opening(h) for h in history).items()
+                    if o and c >= 3 and c / n >= 0.15 and background.openings.get(o, 0) / background.n < 0.01}
         return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
-                   float(np.mean(genuine)), top, signoffs, names, n)
+                   float(np.mean(genuine)), top, signoffs, names, n, openings)
 
 
 def _is_own_name(signoff: str, own_names: set[str]) -> bool:
@@ -180,11 +203,13 @@ def similarities(profile: StyleProfile, vectors) -> np.ndarray:
     return np.asarray(vectors @ profile.centroid).ravel()
 
 
-def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None) -> list[Reason]:
+def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None,
+                  opening_of: str | None = None) -> list[Reason]:
     """Evidence that `text` was written by the profile's person (may be empty).
 
     `others`: similarities of the user's other correspondents' messages (this
     batch) to the profile, added to the bundled yardstick of other people.
+    `opening_of`: the text whose first words are the greeting (an email's body, not its subject).
     """
     reasons: list[Reason] = []
     sim = float(np.dot(vector.data, profile.centroid[vector.indices]))
@@ -196,11 +221,14 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     words = _words(text)
     matched = [m for m in profile.markers if m in words]
     signoff = _last_line(text) in profile.signoffs
+    opening = _opening(text if opening_of is None else opening_of)   # an email's greeting follows its subject
+    greets = opening in profile.openings
     reliability = min(1.0, len(text.strip()) / 160)
     char_part = closeness if beaten >= 0.95 else 0.0
     marker_part = min(1.0, len(matched) / 4)
-    score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + (0.5 if signoff else 0.0))
-    if not (matched or signoff):
+    habits = (0.5 if signoff else 0.0) + (0.3 if greets else 0.0)
+    score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + habits)
+    if not (matched or signoff or greets):
         score = min(score, 0.2)   # character style alone is a hint: two independent cues make evidence
     if score >= 0.1:
         bits = []
@@ -208,6 +236,9 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
             bits.append("writes " + ", ".join(f"'{m}'" for m in matched[:4]) + f" like {profile.person}")
         if signoff:
             bits.append(f"signs off '{_last_line(text)}' as {profile.person} did in past messages")
+        if greets:
+            bits.append(f"opens with '{opening}' as {profile.person} did in {profile.openings[opening]} of "
+                        f"{profile.n_messages} past messages")
         bits.append(f"{len(matched)} of {len(profile.markers)} style markers match")
         bits.append(f"character style closer to {profile.person}'s past messages than {100 * beaten:.0f}% of "
                     "other people's messages")
@@ -272,7 +303,9 @@ _INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one 
 _OPENER = re.compile(r"\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")   # "hey!! is this marcus??"
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
                    r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
-                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between)\b"
+                   r"broke (?:his|her|my) heart|talk to (?:him|her)|what happened between|(?:ever )?think about (?:him|her)|"
+                   r"(?:ever )?miss (?:him|her)|(?:your|ur) (?:last|old|previous) (?:fella|bloke|guy|man|boyfriend|girlfriend|"
+                   r"partner|husband|wife))\b"
                    # or to the blocked person, by the role they have in the user's life
                    r"|\b(?:your|ur) (?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|mum|mom|mam|mother"
                    r"|dad|father|husband|wife)\b|\b(?:the kids'?|the children'?s|her|his) (?:father|mother|dad|mum|mom)\b")
