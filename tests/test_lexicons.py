@@ -29,7 +29,7 @@ def texts():
 
 
 def test_safety_anchors_lose_nothing(texts):
-    slow = [(re.compile(p, re.IGNORECASE), why) for p, why in safety_lexicon._P]
+    slow = [(re.compile(p, re.IGNORECASE), why) for p, why in safety_lexicon._STRONG + safety_lexicon._P]
     for text in texts:
         t = text.translate(safety_lexicon._QUOTES)
         expected = {why for rx, why in slow if rx.search(t)}
@@ -57,3 +57,20 @@ def test_alternatives_split_only_at_the_top_level():
     from screener.signals import _top_level_split
 
     assert _top_level_split(r"a(?:b|c)|[|x]|d\|e|f") == ["a(?:b|c)", "[|x]", r"d\|e", "f"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("if i cant have u no one can. remember that", "nobody can"),
+    ("I put a tracker on the car months ago", "track the user's location"),
+    ("she says she will jump off the bridge tonight", "self-harm"),
+    ("ur a dead woman walking", "threatens violence"),
+])
+def test_plain_danger_is_read_without_model_support(text, why):
+    assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=False)), text
+
+
+@pytest.mark.parametrize("text", ["open the door, I'm here with the pizza", "tick tock, quiz starts at 8!",
+                                  "Life360 says you're 5 min away, see you soon"])
+def test_ambiguous_forms_need_model_support(text):
+    assert safety_lexicon.safety_reasons(text, supported=False) == []
+    assert safety_lexicon.safety_reasons(text, supported=True) != []

@@ -59,9 +59,9 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
             reasons.append(relay_hint)
 
         safety_p = float(row[col["safety"]])
-        # Danger phrases count only with some model support, so read them only then.
+        # Most danger phrases count only with some model support; the plainest count always.
         supported = safety_p >= 0.5 * float(thr[col["safety"]]) or bool(tags)
-        phrases = safety_reasons(msg.text) if supported else []
+        phrases = safety_reasons(msg.text, supported)
         lexicon = bool(phrases)
         # Every threat is a possible danger: recall on safety matters more than precision.
         safety = bool(safety_p >= thr[col["safety"]] or lexicon or "threat" in tags)

@@ -12,6 +12,20 @@ import re
 from screener.signals import Reason, lower, quote
 
 _P = [
+    (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b",
+     "says they know the user's routine"),
+    (r"\b(?:you|u) left (?:the|your|ur|work|home)\b[^.?!\n]{0,20}\bat \d",
+     "says they know when the user came or went"),
+    (r"\bbottom of (?:your|ur) (?:stairs|road|street|drive|garden)\b|\bopen (?:the|ur|your) door\b"
+     r"|\b(?:i'?m|im|ah'?m|am) (?:sat|sittin|sitting|waiting|parked) (?:outside|ootside|in the car park|at the end)",
+     "says they are outside or at the user's place"),
+    (r"\bthis (?:isn'?t|isnt|is not|aint|ain'?t) over\b|\btick tock\b",
+     "veiled threat"),
+    (r"\b(?:life360|find my|snap ?map|strava|location)\b[^.?!\n]{0,40}\b(?:shows|showing|still|says)\b",
+     "says they track the user's location"),
+    (r"\b(?:post|share|send|forward|show)(?:ing)? (?:the|your|ur|those|all (?:the|your|ur|our)) (?:pictures|pics|photos|videos|nudes|screenshots|chats)\b"
+     r"|\b(?:pictures|photos|pics|videos|nudes) (?:you|u) sent me\b",
+     "threatens to expose images or private material"),
     (r"\bi know where (?:you|u|ur|she|he|they)\b[^.?!\n]{0,20}\b(?:live|living|work|stay|sleep|park|are|r|go|moved)",
      "says they know where the user lives, works or goes"),
     (r"\b(?:i'?m|im|i am|am|i'?ll be|ill be|i'?m sat|i'?m parked|waiting)\s+(?:right\s+)?(?:outside|parked outside|outside ur|outside your|at ur door|at your door|at your (?:house|flat|work|office|place|gym|school)|at the end of your (?:road|street)|across the (?:road|street))",
@@ -46,10 +60,32 @@ _P = [
     (r"\b(?:burn|torch|smash up|trash)\b[^.?!\n]{0,15}\b(?:house|flat|car|place)\b|\bslash(?:ed)? (?:your|ur) tyres\b",
      "threatens property"),
 ]
+# Forms so plainly dangerous that they are read in every message, whatever the model thinks
+# (the patterns above count only with some model support: "open the door" from a courier).
+_STRONG = [
+    (r"\bif i can'?t have (?:you|u|them|her|him)\W+(?:no ?one|nobody|no1|noone|no-one)(?: else)? (?:can|will|gets?|does)\b",
+     "says if they can't have the user (or the children), nobody can"),
+    (r"\b(?:i'?m|im|i am) coming for (?:you|u|ya)\b|\bdead (?:woman|man|girl|boy|meat) walking\b"
+     r"|\bhope (?:he|she|someone|somebody) (?:hits|kills|hurts|beats) (?:you|u)\b|\bnext time i (?:won'?t|will not) (?:text|call|ask|warn)",
+     "threatens violence"),
+    (r"\b(?:put|installed|hid|placed|stuck|fitted) (?:a |an )?(?:tracker|tracking device|airtag|gps tracker)\b"
+     r"|\bran (?:your|ur) (?:plate|number plate|reg)\b",
+     "says they track the user's location"),
+    (r"\b(?:took|taken|swallowed|take|taking) (?:a load of|all (?:of )?(?:my|the|her|his)|loads of|the whole (?:bottle|box|packet) of|a (?:bottle|box|packet) of) (?:pills|tablets|meds|paracetamol)\b"
+     r"|\bjump (?:from|off) (?:the |a )?(?:roof|bridge|building|balcony|cliff)\b|\b(?:drink|drank|swallow) (?:the )?(?:bleach|phenyl|poison|weedkiller)\b"
+     r"|\b(?:sorry|happy) (?:when|wen|once) (?:i'?m|im) gone\b",
+     "mentions self-harm or suicide"),
+]
 # Words each pattern cannot match without (lower case): a pattern runs only when
 # one of its anchors is in the text, which skips most regex work on most messages.
 # tests/test_lexicons.py checks every example against both.
 _ANCHORS = [
+    ("i know",),
+    ("left",),
+    ("bottom of", "open", "sat", "sittin", "waiting", "parked"),
+    ("over", "tick tock"),
+    ("life360", "find my", "snap", "strava", "location"),
+    ("pic", "photo", "video", "nude", "screenshot", "chats"),
     ("know where",),
     ("outside", "at ur", "at your", "end of your", "across the"),
     ("saw", "seen", "spotted", "watched", "clocked"),
@@ -69,19 +105,27 @@ _ANCHORS = [
     ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
     ("burn", "torch", "smash", "trash", "slash"),
 ]
-assert len(_ANCHORS) == len(_P)
+_STRONG_ANCHORS = [
+    ("have",),
+    ("coming for", "walking", "hope", "next time"),
+    ("tracker", "tracking", "airtag", "ran "),
+    ("pills", "tablets", "meds", "paracetamol", "jump", "bleach", "phenyl", "poison", "weedkiller", "gone"),
+]
+assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
 # Patterns are written in lower case and matched against the lower-cased text
 # (faster than IGNORECASE); the evidence quoted is the original's same span.
 PATTERNS = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_P, _ANCHORS)]
+STRONG = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_STRONG, _STRONG_ANCHORS)]
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
-def safety_reasons(text: str) -> list[Reason]:
-    """Every danger pattern found, each with the matched words as its evidence."""
+def safety_reasons(text: str, supported: bool = True) -> list[Reason]:
+    """Every danger pattern found, each with the matched words as its evidence; without
+    model support (`supported` False), only the plainly dangerous forms."""
     text = text.translate(_QUOTES)
     low = lower(text)
     found = []
-    for pattern, why, anchors in PATTERNS:
+    for pattern, why, anchors in (STRONG + PATTERNS if supported else STRONG):
         if not any(a in low for a in anchors):
             continue
         m = pattern.search(low)
