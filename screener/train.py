@@ -29,7 +29,10 @@ SHORT_MIN_POSITIVES = 25   # below this, a label's short-text threshold is its g
 BENIGN_WEIGHT = 0.5   # public ordinary messages: many, short, and not our medium's register
 # A false tag on a public ordinary message costs more than one on a project-written hard negative:
 # those rows stand for the bulk of a real mailbox, where ordinary mail far outnumbers the rest.
-BENIGN_FALSE_TAG_COST = 3.0
+BENIGN_FALSE_TAG_COST = 4.5
+# A false safety alert on ordinary mail costs less than a false tag: the friend glances at an
+# alert, and a missed danger costs far more than either.
+BENIGN_FALSE_ALERT_COST = 3.0
 
 
 def fit_idf(counts) -> np.ndarray:
@@ -112,6 +115,24 @@ def choose_thresholds(Y: np.ndarray, P: np.ndarray, fallback: np.ndarray | None 
     return out
 
 
+def choose_all_thresholds(Y: np.ndarray, oof: np.ndarray, public: np.ndarray, short: np.ndarray):
+    """General and short-text thresholds. A false tag on a public ordinary message costs
+    BENIGN_FALSE_TAG_COST (BENIGN_FALSE_ALERT_COST for `safety`). Short texts ("coming now",
+    "where u park") carry little context: their own thresholds, chosen the same way on the
+    short texts alone, where there are enough examples (else the general ones)."""
+    safety = MODEL_LABELS.index("safety")
+
+    def chosen(rows, fallback, min_positives):
+        tags, alerts = (choose_thresholds(Y[rows], oof[rows], fallback, min_positives,
+                                          np.where(public[rows], cost, 1.0))
+                        for cost in (BENIGN_FALSE_TAG_COST, BENIGN_FALSE_ALERT_COST))
+        tags[safety] = alerts[safety]
+        return tags
+
+    general = chosen(np.ones(len(Y), dtype=bool), None, 5)
+    return general, chosen(short, general, SHORT_MIN_POSITIVES)
+
+
 def macro_f1(Y: np.ndarray, P: np.ndarray, thresholds: np.ndarray, labels=range(11)) -> float:
     f1s = []
     for j in labels:
@@ -142,24 +163,19 @@ def train(data_dir=None, out_dir=None, log=print) -> Path:
     groups = np.array([e.group for e in examples])
     public = np.isin(groups, ["uci", "enron"])
     weights = np.where(public, BENIGN_WEIGHT, 1.0)
-    fp_cost = np.where(public, BENIGN_FALSE_TAG_COST, 1.0)
     log(f"training on {len(examples)} examples from writers {sorted(set(groups))}")
     counts = Featurizer().counts([e.text for e in examples])
 
+    short = np.array([is_short(e.text) for e in examples])
     best = None
     for C in C_GRID:
         oof = cross_writer_probs(counts, Y, groups, weights, C, log)
-        thresholds = choose_thresholds(Y, oof, false_tag_cost=fp_cost)
+        thresholds, thresholds_short = choose_all_thresholds(Y, oof, public, short)
         score = macro_f1(Y, oof, thresholds)
         log(f"C={C}: cross-writer macro-F1 over tactics {score:.3f}")
         if best is None or score > best[0]:
-            best = (score, C, thresholds, oof)
-    score, C, thresholds, oof = best
-    # Short texts ("coming now", "where u park") carry little context: their own thresholds,
-    # chosen the same way on the short texts alone, where there are enough examples.
-    short = np.array([is_short(e.text) for e in examples])
-    thresholds_short = choose_thresholds(Y[short], oof[short], fallback=thresholds, min_positives=SHORT_MIN_POSITIVES,
-                                         false_tag_cost=fp_cost[short])
+            best = (score, C, thresholds, thresholds_short, oof)
+    score, C, thresholds, thresholds_short, oof = best
     if os.environ.get("SCREENER_OOF_FILE"):   # for studying threshold choices without refitting
         np.savez_compressed(os.environ["SCREENER_OOF_FILE"], oof=oof, Y=Y, groups=groups, short=short)
     idf, W, b = fit(counts, Y, weights, C)
@@ -178,7 +194,8 @@ def train(data_dir=None, out_dir=None, log=print) -> Path:
         "versions": {"python": platform.python_version(), "numpy": np.__version__,
                      "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
         "miss_costs": {label: MISS_COST.get(label, DEFAULT_MISS_COST) for label in MODEL_LABELS},
-        "false_tag_costs": {"project hard negatives": 1.0, "public ordinary messages": BENIGN_FALSE_TAG_COST},
+        "false_tag_costs": {"project hard negatives": 1.0, "public ordinary messages": BENIGN_FALSE_TAG_COST,
+                            "public ordinary messages, safety": BENIGN_FALSE_ALERT_COST},
         "validation": {"kind": f"cross-writer ({MAX_FOLDS} folds, each writer wholly in one)", "macro_f1_tactics": round(score, 4),
                        "per_label": label_metrics(Y, oof, thresholds),
                        "short_texts": int(short.sum())},
