@@ -39,6 +39,19 @@ def load(path: Path) -> list[dict]:
     return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
+def addresses(values, region: str) -> set[str]:
+    """Addresses and numbers in one written form, so '07700 900954' and '+447700900954' meet."""
+    from screener.normalize import InvalidAddress, normalize_phone
+
+    out = set()
+    for v in [values] if isinstance(values, str) else values:
+        try:
+            out.add(v.strip().lower() if "@" in v else normalize_phone(v, region))
+        except InvalidAddress:
+            out.add(v)
+    return out
+
+
 def toml_list(items) -> str:
     return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
@@ -90,8 +103,8 @@ def persona_section(folder_root: Path, personas: list) -> str:
     rows, caught, total, fp, nb, hard, held_all_benign = [], 0, 0, 0, 0, [], []
     for persona, folder in personas:
         user = persona["user"]
-        mine = set(user.get("emails", [])) | set(user.get("phones", []))
-        own_benign = [b for b in benign if set(b.get("to", [])) & mine]
+        mine = addresses(user.get("emails", []) + user.get("phones", []), persona["region"])
+        own_benign = [b for b in benign if addresses(b.get("to", []), persona["region"]) & mine]
         later = load(folder / "later.jsonl")
         results = screen(config_text(user, persona["region"], [(persona, folder)]), later + own_benign)
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
