@@ -178,3 +178,30 @@ def test_status_of_a_daemon_killed_a_moment_ago_and_of_a_hung_one(tmp_path):
     assert facts["daemon"]["state"] == "not responding"
     assert "daemon: NOT running (no heartbeat); last heartbeat 2 min ago" in text
     assert "killed, is hung, or cannot write its store" in text
+
+
+def test_a_folder_another_connection_created_meanwhile_is_not_a_fault():
+    import imaplib
+
+    class Racing:   # the folder appears between our look and our create
+        def __init__(self):
+            self.looks = 0
+
+        def folder_exists(self, name):
+            self.looks += 1
+            return self.looks > 1
+
+        def create_folder(self, name):
+            raise imaplib.IMAP4.error("create failed: [ALREADYEXISTS] Mailbox already exists")
+
+    box = Mailbox(ImapSettings(name="x", host="127.0.0.1", username="sam", password_env="X"), "secret")
+    box.client = Racing()
+    assert box.ensure_folder("Screener/Quarantine") is False
+
+    class Refusing(Racing):
+        def folder_exists(self, name):
+            return False
+
+    box.client = Refusing()
+    with pytest.raises(CommandFailed, match="ALREADYEXISTS"):
+        box.ensure_folder("Screener/Quarantine")

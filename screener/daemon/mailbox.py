@@ -140,7 +140,14 @@ class Mailbox:
         with self._guard(f"look for folder {folder}"):
             if self.client.folder_exists(name):
                 return False
-            self.client.create_folder(name)
+            try:
+                self.client.create_folder(name)
+            except imaplib.IMAP4.error:
+                # Each watched folder has its own connection: another one may have created it
+                # between our look and our create (the server says ALREADYEXISTS).
+                if self.client.folder_exists(name):
+                    return False
+                raise
         return True
 
     def select(self, folder: str) -> FolderInfo:
