@@ -29,8 +29,9 @@ _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|y
              r"|\bwhich (?:building|office|floor|branch|ward|site|gym|school) (?:are|r|do) (?:you|u) (?:in|at|work|go|use)\b"
              r"|\bwhich days (?:does|do|is|are) (?:\w+ )?(?:stay|stays|sleep|with you|at yours|at your)\b")
 _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
-_ANCHORS = ("address", "addy", "postcode", "post code", "zip", "living", "live", "staying", "based", "renting",
-            "days", "nights", "times", "shifts", "hours", "schedule", "rota", "what time", "which")
+# Words the patterns cannot match without: most messages hold none, and skip the regex.
+_ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
+            "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ")
 
 _UNMASKING = re.compile(
     r"\b(?:that was me|it was me all along|it was me|(?:it'?s|its) me not \w+|i made (?:that|it|her|him) up"

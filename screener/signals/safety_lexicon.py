@@ -105,11 +105,12 @@ _ANCHORS = [
     ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
     ("burn", "torch", "smash", "trash", "slash"),
 ]
-_STRONG_ANCHORS = [
-    ("have",),
-    ("coming for", "walking", "hope", "next time"),
-    ("tracker", "tracking", "airtag", "ran "),
-    ("pills", "tablets", "meds", "paracetamol", "jump", "bleach", "phenyl", "poison", "weedkiller", "gone"),
+_STRONG_ANCHORS = [   # read in every message: only rare words
+    ("can't have", "cant have"),
+    ("coming for", "walking", "hope he", "hope she", "hope some", "next time i"),
+    ("tracker", "tracking device", "airtag", "ran your", "ran ur"),
+    ("pills", "tablets", "meds", "paracetamol", "jump from", "jump off", "bleach", "phenyl", "poison", "weedkiller",
+     "m gone"),
 ]
 assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
 # Patterns are written in lower case and matched against the lower-cased text
