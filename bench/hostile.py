@@ -25,9 +25,7 @@ import test_nasty_mail as nasty  # noqa: E402
 
 STDLIB = r"""
 import email, email.policy, json, re, sys, time
-def rss():
-    with open("/proc/self/status") as fh:
-        return int(re.search(r"VmHWM:\s+(\d+) kB", fh.read()).group(1)) * 1024
+""" + nasty.RSS + r"""
 raw = open(sys.argv[1], "rb").read()
 base, start = rss(), time.perf_counter()
 try:

@@ -41,15 +41,9 @@ def load(path: Path) -> list[dict]:
 
 def addresses(values, region: str) -> set[str]:
     """Addresses and numbers in one written form, so '07700 900954' and '+447700900954' meet."""
-    from screener.normalize import InvalidAddress, normalize_phone
+    from screener.normalize import normalize_sender
 
-    out = set()
-    for v in [values] if isinstance(values, str) else values:
-        try:
-            out.add(v.strip().lower() if "@" in v else normalize_phone(v, region))
-        except InvalidAddress:
-            out.add(v)
-    return out
+    return {normalize_sender(v, region) for v in ([values] if isinstance(values, str) else values)}
 
 
 def toml_list(items) -> str:

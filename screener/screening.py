@@ -118,7 +118,7 @@ class Screener:
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
             earlier = carry.for_sender(self.state.earlier, key)
-            reasons += self._probing(msg, key)
+            reasons += locating.probing_reasons(msg.body, carry.throwaway(key), bool(self.state.seen.get(key)))
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             if pretext:
                 reasons.append(pretext)
@@ -143,16 +143,6 @@ class Screener:
             blocked_person=decision.blocked_person, tactics=tactic_scores, tags=tags, logistics=facts,
             reasons=shown + content_reasons + [decision.reason], sender_key=key,
         )
-
-    def _probing(self, msg: Message, key: str) -> list[Reason]:
-        """A cheap account asking where the user lives or works; a sender who wrote before
-        owning up to a disguise."""
-        found = []
-        if carry.throwaway(key):
-            found.append(locating.locating_reason(msg.body))
-        if self.state.seen.get(key, 0):
-            found.append(locating.unmasking_reason(msg.body))
-        return [r for r in found if r is not None]
 
     def _learn(self, msg: Message, key: str, decision) -> None:
         if key:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from screener.signals import safety_lexicon
+from screener.signals import plain, safety_lexicon
 from tests.conftest import ROOT
 
 
@@ -31,7 +31,7 @@ def texts():
 def test_safety_anchors_lose_nothing(texts):
     slow = [(re.compile(p, re.IGNORECASE), why) for p, why in safety_lexicon._STRONG + safety_lexicon._P]
     for text in texts:
-        t = text.translate(safety_lexicon._QUOTES)
+        t = plain(text)[0]
         expected = {why for rx, why in slow if rx.search(t)}
         found = {r.detail.split(": '")[0] for r in safety_lexicon.safety_reasons(text)}
         assert found == expected, text

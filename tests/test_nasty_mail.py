@@ -128,15 +128,16 @@ GENERATED = {              # name: (make, seconds allowed to parse it; listing i
 # Parsing runs in a child process that imports only the parsers, so its peak resident memory
 # (VmHWM, before and after) is the parser's own; tracemalloc would slow it twentyfold, and
 # ru_maxrss starts from the parent's size.
+RSS = r"""
+def rss():
+    with open("/proc/self/status") as fh:
+        return int(re.search(r"VmHWM:\s+(\d+) kB", fh.read()).group(1)) * 1024
+"""
 CHILD = r"""
 import json, re, sys, time
 from screener import mailparts
 from screener.sources.mime import parse_email
-
-def rss():
-    with open("/proc/self/status") as fh:
-        return int(re.search(r"VmHWM:\s+(\d+) kB", fh.read()).group(1)) * 1024
-
+""" + RSS + r"""
 raw = open(sys.argv[1], "rb").read()
 base, start = rss(), time.perf_counter()
 m = parse_email(raw, "nasty")

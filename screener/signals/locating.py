@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason, lower, quote
+from screener.signals import Reason, plain, quote, search_anchored
 
 # Lower case, matched against lower-cased text with straight apostrophes.
 _ADDRESS = (r"(?:confirm(?:ing)?|send(?:ing)?|text|give|tell|share|need|want|get|reply with|pass on|dm|pm|drop)\b[^.?!\n]{0,40}?"
@@ -42,29 +42,25 @@ _UNMASKING = re.compile(
 _UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really")
 
 
-def _clean(text: str) -> tuple[str, str]:
-    text = text.replace("\u2019", "'").replace("\u2018", "'")
-    return text, lower(text)
-
-
 def locating_reason(text: str) -> Reason | None:
     """The sender asks where the user lives, or when and where they work."""
-    text, low = _clean(text)
-    if not any(a in low for a in _ANCHORS):
-        return None
-    m = _LOCATING.search(low)
-    if m is None:
-        return None
-    return Reason("locating", 0.6, f"a new sender asks where the user lives or works, or when ('{quote(text, low, m)}')")
+    return next(iter(probing_reasons(text, throwaway=True, wrote_before=False)), None)
 
 
 def unmasking_reason(text: str) -> Reason | None:
     """A sender who wrote before owns up: the earlier message was a disguise."""
-    text, low = _clean(text)
-    if not any(a in low for a in _UNMASK_ANCHORS):
-        return None
-    m = _UNMASKING.search(low)
-    if m is None:
-        return None
-    return Reason("unmasked", 0.75, f"owns up that an earlier message from this sender was a disguise "
-                                    f"('{quote(text, low, m)}')")
+    return next(iter(probing_reasons(text, throwaway=False, wrote_before=True)), None)
+
+
+def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reason]:
+    """Both signals for one message: asking where the user is counts from a cheap account (a
+    number, a free-mail address), owning up only from a sender who wrote before."""
+    text, low = plain(text)
+    found = []
+    if throwaway and (m := search_anchored(_LOCATING, _ANCHORS, low)):
+        found.append(Reason("locating", 0.6,
+                            f"a new sender asks where the user lives or works, or when ('{quote(text, low, m)}')"))
+    if wrote_before and (m := search_anchored(_UNMASKING, _UNMASK_ANCHORS, low)):
+        found.append(Reason("unmasked", 0.75,
+                            f"owns up that an earlier message from this sender was a disguise ('{quote(text, low, m)}')"))
+    return found

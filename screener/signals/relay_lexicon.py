@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason, lower, quote
+from screener.signals import Reason, plain, quote
 
 _PRONOUN = r"(?:he|she|they|him|her|them|his|their)"
 _P = [
@@ -23,12 +23,10 @@ _P = [
 ]
 PATTERNS = [re.compile(p) for p in _P]          # lower case, matched against lower-cased text
 ANY = re.compile("|".join(f"(?:{p})" for p in _P))
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
 
 
 def relay_phrases(text: str) -> list[str]:
-    text = text.translate(_QUOTES)
-    low = lower(text)
+    text, low = plain(text)
     if not ANY.search(low):
         return []
     return [quote(text, low, m) for p in PATTERNS if (m := p.search(low))]

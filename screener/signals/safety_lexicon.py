@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason, lower, quote
+from screener.signals import Reason, plain, quote, search_anchored
 
 _P = [
     (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b",
@@ -117,19 +117,16 @@ assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
 # (faster than IGNORECASE); the evidence quoted is the original's same span.
 PATTERNS = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_P, _ANCHORS)]
 STRONG = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_STRONG, _STRONG_ANCHORS)]
-_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'"})
+EVERY = STRONG + PATTERNS
 
 
 def safety_reasons(text: str, supported: bool = True) -> list[Reason]:
     """Every danger pattern found, each with the matched words as its evidence; without
     model support (`supported` False), only the plainly dangerous forms."""
-    text = text.translate(_QUOTES)
-    low = lower(text)
+    text, low = plain(text)
     found = []
-    for pattern, why, anchors in (STRONG + PATTERNS if supported else STRONG):
-        if not any(a in low for a in anchors):
-            continue
-        m = pattern.search(low)
+    for pattern, why, anchors in (EVERY if supported else STRONG):
+        m = search_anchored(pattern, anchors, low)
         if m:
             found.append(Reason("safety_phrase", 0.9, f"{why}: '{quote(text, low, m).strip()}'"))
     return found
