@@ -37,6 +37,10 @@ WEIGHTS: dict[str, float] = {
     "burst": 0.5,                  # part of a burst of new senders on the same themes
     "manipulative_content": 0.5,   # the strongest tactic score, when there is a tactic tag
 }
+# Evidence that tells who is behind an unfamiliar account. A number the user's phone has
+# saved under another name is a person the user knows (a grandmother who names the
+# children, a friend who writes like the family does): there these say nothing.
+STRANGER_ONLY = ("style_match", "shared_history")
 # Tactics that count as manipulative content from an unknown sender.
 MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
 
@@ -62,6 +66,7 @@ class Evidence:
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
     throwaway: bool = True            # a number or a free-mail address: an account anyone opens in a minute
+    saved_contact: str = ""           # the name the user's phone saved for this number ('' when none)
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -78,7 +83,8 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
-    totals = _totals(ev.reasons, blocked_names, content)
+    counted = [r for r in ev.reasons if not (ev.saved_contact and r.signal in STRANGER_ONLY)]
+    totals = _totals(counted, blocked_names, content)
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
@@ -110,8 +116,10 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     # Content alone holds a new sender only when it writes from a number or a free-mail
     # address, the accounts a blocked person opens; an organisation's own domain is not one
-    # (a look-alike of the person's own domain is identity evidence above).
-    if quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative and ev.throwaway:
+    # (a look-alike of the person's own domain is identity evidence above), and neither is
+    # a number the user saved in their phone's contacts (identity evidence above still counts).
+    if (quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative and ev.throwaway
+            and not ev.saved_contact):
         person = best if best is not None and totals[best] > 0.5 * content else single
         first = ("first contact from this sender" if not ev.seen_before else
                  f"a new sender (only {ev.seen_before} earlier message{'s' if ev.seen_before > 1 else ''})")
@@ -120,7 +128,8 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
         return Decision("quarantine", alert, "suspected_alias", person, why)
 
     status = "known" if ev.seen_before else "unknown"
-    return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender, nothing held it"))
+    saved = f", saved in the phone's contacts as '{ev.saved_contact}'" if ev.saved_contact else ""
+    return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender{saved}, nothing held it"))
 
 
 def _totals(reasons, blocked_names, content: float) -> dict[str, float]:

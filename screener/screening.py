@@ -18,7 +18,7 @@ from screener.model import TacticModel
 from screener.policy import Evidence, decide
 from screener.signals import Reason
 from screener.corpus import DEFAULT_DATA_DIR
-from screener.signals import burst, carry, identity, locating, style
+from screener.signals import account_kind, burst, carry, identity, locating, style
 from screener.signals.content import Content, content_signals, explained
 
 
@@ -97,7 +97,8 @@ class Screener:
         vectors, keys, others, sims = self._style
         mask = others & (keys != keys[i])
         return [r for name, p in self.profiles.items()
-                for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body)]
+                for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
+                                                writer_name=msg.sender_name)]
 
     def _lookalike(self, msg: Message, key: str) -> list[Reason]:
         """Look-alike evidence depends only on the sender, so it is worked out once per sender."""
@@ -118,7 +119,7 @@ class Screener:
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
             earlier = carry.for_sender(self.state.earlier, key)
-            reasons += locating.probing_reasons(msg.body, carry.throwaway(key), bool(self.state.seen.get(key)))
+            reasons += locating.probing_reasons(msg.body, account_kind.throwaway(key), bool(self.state.seen.get(key)))
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             if pretext:
                 reasons.append(pretext)
@@ -132,7 +133,8 @@ class Screener:
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
                       seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
-                      relayed_for=self.state.go_betweens.get(key), throwaway=carry.throwaway(key))
+                      relayed_for=self.state.go_betweens.get(key), throwaway=account_kind.throwaway(key),
+                      saved_contact=account_kind.saved_contact(msg))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]

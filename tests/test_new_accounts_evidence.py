@@ -10,7 +10,7 @@ from screener.corpus import DEFAULT_DATA_DIR
 from screener.message import Message
 from screener.policy import Evidence, decide
 from screener.screening import Screener
-from screener.signals import Reason, carry, identity, style
+from screener.signals import Reason, account_kind, carry, identity, style
 
 PARENT = ('[user]\nname = "Tom Lawson"\nregion = "GB"\n[[blocked]]\nname = "Geoffrey Lawson"\n'
           'nicknames = ["Geoff", "Dad"]\nphones = ["07700 900123"]\n')
@@ -99,6 +99,16 @@ def test_a_private_name_counts_when_written_as_a_name(background):
     assert not any(r.signal == "shared_history" for r in capitalising)   # capitalises, but not this word
 
 
+def test_a_name_from_the_history_that_is_the_writers_own_is_not_shared_history(background):
+    """Colleen, whom the blocked person wrote about, now writes herself: she is a real third person."""
+    profile = style.StyleProfile.build("Greg Whit", NAMES_HISTORY + ["Ask Colleen if she wants the pram.", "Rufus bit Colleen again."], background)
+    vec = style._vectors(["x"])[0]
+    text = "How is Rufus? Colleen x"
+    assert any("'Colleen'" in r.detail for r in style.style_reasons(profile, text, vec) if r.signal == "shared_history")
+    own = [r for r in style.style_reasons(profile, text, vec, writer_name="Colleen Mahoney") if r.signal == "shared_history"]
+    assert own and "'Colleen'" not in own[0].detail and "'Rufus'" in own[0].detail
+
+
 def test_a_name_sign_off_is_not_counted_again_as_style(background):
     history = [f"{line}\n\nGreg" for line in NAMES_HISTORY]
     profile = style.StyleProfile.build("Gregory Whitfield", history, background, own_names={"greg", "gregory whitfield"})
@@ -165,8 +175,55 @@ def test_content_alone_holds_only_cheap_accounts():
     ev = dict(reasons=(), tags=("guilt_tripping",), tactic_scores={"guilt_tripping": 0.9}, safety=False)
     assert decide(Evidence(**ev), ("P",), True).action == "quarantine"
     assert decide(Evidence(**ev, throwaway=False), ("P",), True).action == "deliver"
-    assert carry.throwaway("+447700900123") and carry.throwaway("someone@gmail.com")
-    assert not carry.throwaway("offers@holidaypark.co.uk")
+    assert account_kind.throwaway("+447700900123") and account_kind.throwaway("someone@gmail.com")
+    assert not account_kind.throwaway("offers@holidaypark.co.uk")
+
+
+# Saved contacts: a number the user's phone knows by a name -----------------------------------
+
+@pytest.mark.parametrize("channel, name, saved", [
+    ("sms", "Mum", "Mum"),
+    ("sms", "Gem 💜", "Gem 💜"),
+    ("sms", "(Unknown)", ""),              # SMS Backup & Restore's word for an unsaved number
+    ("sms", "Unknown", ""),
+    ("sms", "+44 7700 900555", ""),        # the number shown as its own name
+    ("sms", "", ""),
+    ("email", "Mum", ""),                  # an email's display name is typed by the sender
+])
+def test_saved_contact_is_the_phones_name_for_a_number(channel, name, saved):
+    msg = Message(id="1", sender="+447700900555", channel=channel, sender_name=name, body="hi")
+    assert account_kind.saved_contact(msg) == saved
+
+
+def test_content_alone_does_not_hold_a_saved_contact():
+    ev = dict(reasons=(), tags=("guilt_tripping",), tactic_scores={"guilt_tripping": 0.9}, safety=False)
+    held = decide(Evidence(**ev), ("P",), True)
+    assert held.action == "quarantine"
+    kept = decide(Evidence(**ev, saved_contact="Mum"), ("P",), True)
+    assert kept.action == "deliver" and "saved in the phone's contacts as 'Mum'" in kept.reason.detail
+
+
+def test_a_saved_contact_is_held_by_who_they_say_they_are_not_by_style_or_shared_names():
+    style_and_names = (Reason("style_match", 0.6, "writes like them", "P"),
+                       Reason("shared_history", 0.9, "mentions 'Alfie'", "P"))
+    ev = dict(tags=(), tactic_scores={}, safety=False)
+    assert decide(Evidence(reasons=style_and_names, **ev), ("P",), True).action == "quarantine"
+    assert decide(Evidence(reasons=style_and_names, saved_contact="Nana Sue", **ev), ("P",), True).action == "deliver"
+    signed = (Reason("self_identification", 0.9, "signs the message as 'dad'", "P"),)
+    assert decide(Evidence(reasons=signed, saved_contact="Work Gary", **ev), ("P",), True).action == "quarantine"
+
+
+def test_texts_from_saved_family_are_delivered_and_a_new_number_is_not(tmp_path, model):
+    """End to end: a mother's guilt-edged text from her saved number is delivered, the same text
+    from an unsaved number still held."""
+    (tmp_path / "c.toml").write_text(PARENT)
+    screener = Screener(load_config(tmp_path / "c.toml"), model)
+    body = "You haven't called your mother in two weeks. I know you're busy. I'm just saying. Sunday dinner?"
+    mum, stranger = screener.screen([Message(id="1", sender="+447700900400", channel="sms", sender_name="Mum", body=body),
+                                     Message(id="2", sender="+447700900401", channel="sms", body=body)])
+    if not stranger.tags:
+        pytest.skip("the model does not tag this text; the policy tests above cover the rule")
+    assert mum.action == "deliver" and stranger.action == "quarantine"
 
 
 def test_trusted_contact_is_never_held_by_carried_evidence(tmp_path, model):

@@ -40,7 +40,9 @@ def test_no_output_repeats_four_words_of_a_held_message(name, tmp_path, model):
             assert_no_leak(digest, held, fmt)
             if fmt == "text":
                 facts += digest.count("\n    - ")
-    assert facts, "the digest should carry some practical facts for this corpus"
+    has_facts = any(s.verdict.action == "quarantine" and s.verdict.logistics for s in corpus.stored)
+    if has_facts:   # then the leak check above also read facts drawn from held messages
+        assert facts, "the digest should carry the practical facts of the held messages"
     corpus.close()
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from screener.normalize import FREE_MAIL_DOMAINS, is_email
 from screener.signals import Reason
 
 # Evidence about who writes, not about this one message's content or its sender's address
@@ -61,10 +60,3 @@ def remember(memory: dict, key: str, found: SenderEvidence, intro: str | None, r
             memory.pop(next(iter(memory)))   # forget the oldest sender
         memory[key] = found
 
-
-def throwaway(key: str) -> bool:
-    """A phone number or a free-mail address: the kind of account anyone opens in a minute.
-    An organisation's own domain is not (and senders with no usable key count as throwaway)."""
-    if not is_email(key):
-        return True
-    return key.rsplit("@", 1)[1] in FREE_MAIL_DOMAINS

@@ -204,12 +204,14 @@ def similarities(profile: StyleProfile, vectors) -> np.ndarray:
 
 
 def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None,
-                  opening_of: str | None = None) -> list[Reason]:
+                  opening_of: str | None = None, writer_name: str = "") -> list[Reason]:
     """Evidence that `text` was written by the profile's person (may be empty).
 
     `others`: similarities of the user's other correspondents' messages (this
     batch) to the profile, added to the bundled yardstick of other people.
     `opening_of`: the text whose first words are the greeting (an email's body, not its subject).
+    `writer_name`: the sender's display or contact name. A name from the history that is the
+    writer's own is no evidence: the blocked person wrote about that real person, who now writes.
     """
     reasons: list[Reason] = []
     sim = float(np.dot(vector.data, profile.centroid[vector.indices]))
@@ -245,7 +247,8 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         if reliability < 1.0:
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
-    mentioned = _mentioned_names(profile, text)
+    own = set(writer_name.lower().split())
+    mentioned = [m for m in _mentioned_names(profile, text) if m.lower() not in own]
     if mentioned and not _INSTITUTIONAL.search(text):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)

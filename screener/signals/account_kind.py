@@ -1,0 +1,41 @@
+"""What kind of account a sender writes from, as far as the message tells.
+
+- A *throwaway* account is a phone number or a free-mail address: the kind
+  anyone opens in a minute, and the kind a blocked person opens to get
+  through. An organisation's own domain is not one.
+- A *saved contact* is a text from a number the user's phone knows by a name:
+  phone exports and gateways give the phone's contact name as `sender_name`
+  (an SMS Backup & Restore export writes "(Unknown)" for numbers that are
+  not saved). For an email the display name is whatever the sender typed, so
+  it says nothing about the user's address book.
+"""
+
+from __future__ import annotations
+
+import re
+
+from screener.message import Message
+from screener.normalize import FREE_MAIL_DOMAINS, is_email
+
+# What phones and exports write where a number has no contact.
+_NO_CONTACT = {"unknown", "(unknown)", "no name", "private", "private number", "withheld", "anonymous",
+               "unknown caller", "unknown sender", "null", "none"}
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def throwaway(key: str) -> bool:
+    """A phone number or a free-mail address (senders with no usable key count as throwaway)."""
+    if not is_email(key):
+        return True
+    return key.rsplit("@", 1)[1] in FREE_MAIL_DOMAINS
+
+
+def saved_contact(msg: Message) -> str:
+    """The name the user's phone has saved for a text's number ('' when none): a real name,
+    not a placeholder for an unsaved number and not the number itself."""
+    if msg.channel != "sms":
+        return ""
+    name = (msg.sender_name or "").strip()
+    if not name or name.lower() in _NO_CONTACT or not _LETTER.search(name):
+        return ""
+    return name
