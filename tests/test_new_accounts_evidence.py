@@ -213,6 +213,43 @@ def test_a_saved_contact_is_held_by_who_they_say_they_are_not_by_style_or_shared
     assert decide(Evidence(reasons=signed, saved_contact="Work Gary", **ev), ("P",), True).action == "quarantine"
 
 
+CO_PARENT = ('[user]\nname = "Ciaran Breen"\nregion = "IE"\n[[blocked]]\nname = "Orla Cusack"\n'
+             'nicknames = ["Mam", "Orla"]\nphones = ["087 123 4567"]\n')
+
+
+def test_a_number_saved_as_mam_that_signs_mam_is_the_users_own_mother(tmp_path):
+    """The children call the blocked co-parent 'Mam'; so does the user, of his own mother."""
+    (tmp_path / "c.toml").write_text(CO_PARENT)
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    body = "Happy New Year love. Dinner Sunday at 2. Bring back my Pyrex dish. Love Mam"
+
+    def evidence(name):
+        msg = Message(id="1", sender="+353871110000", channel="sms", sender_name=name, body=body)
+        key = identity.sender_key(msg, index.region)
+        return {r.signal for r in identity.lookalike_reasons(msg, index, key) + identity.self_identification(msg, index)}
+
+    assert evidence("Mam") == set()                                   # saved as Mam: the user's mam
+    assert evidence("") == {"self_identification"}                    # unsaved number signing 'Mam'
+    assert evidence("Orla") >= {"display_name", "self_identification"}   # saved under the blocked person's name
+
+
+@pytest.mark.parametrize("body, weak", [
+    ("Hi this is Ray with Front Range Fence & Deck, following up on the estimate for the fence.", True),
+    ("Hi it's Ray from the dental practice, your check-up is due.", True),
+    ("Hi it's Ray from my new phone, save this one", False),
+    ("its ray. from work. pick up", False),
+    ("Hi it's Ray. I know you don't want to hear from me.", False),
+])
+def test_a_name_introduced_with_a_business_is_as_weak_as_a_common_first_name(tmp_path, body, weak):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Carrie Tolliver"\nregion = "US"\n[[blocked]]\n'
+                                     'name = "Raymond Tolliver"\nnicknames = ["Ray", "Dad"]\nphones = ["303 555 0100"]\n')
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    found = identity.self_identification(Message(id="1", sender="+13035550177", channel="sms", body=body), index)
+    assert found and found[0].signal == "self_identification"
+    assert (found[0].score <= 0.4) == weak
+    assert ("gives an affiliation" in found[0].detail) == weak
+
+
 def test_texts_from_saved_family_are_delivered_and_a_new_number_is_not(tmp_path, model):
     """End to end: a mother's guilt-edged text from her saved number is delivered, the same text
     from an unsaved number still held."""

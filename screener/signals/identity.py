@@ -23,6 +23,7 @@ from screener.normalize import (
     split_display,
 )
 from screener.signals import Reason, lower, quote
+from screener.signals.account_kind import saved_contact
 
 # Mailbox names too generic to mean anything when they match.
 GENERIC_LOCALS = {"info", "admin", "contact", "hello", "mail", "office", "support", "noreply",
@@ -119,6 +120,8 @@ def lookalike_reasons(msg: Message, index: IdentityIndex, key: str) -> list[Reas
     reasons: list[Reason] = []
     display, _ = split_display(msg.sender)
     display_name = fold_name(msg.sender_name or display)
+    if display_name in ROLE_WORDS and saved_contact(msg):
+        display_name = ""   # the user's phone saved this number as 'Mum': the user's own mum
     for person in index.people:
         best: Reason | None = None
         if is_email(key):
@@ -244,9 +247,13 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
+    # A number the phone saved as 'Mam' that signs 'Love Mam' is the user's own mam.
+    family_contact = " ".join(display) in ROLE_WORDS and bool(saved_contact(msg))
     for person in people:
         best = None
-        for signs_re, intro_re, base in _name_patterns(person, index):
+        for signs_re, intro_re, base, roles in _name_patterns(person, index):
+            if roles and family_contact:
+                continue
             signs, intro = signs_re.search(tail), intro_re.search(head)
             if signs or intro:
                 best = (base, signs, intro)
@@ -259,10 +266,16 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         other_surname = person.last and len(display) >= 2 and person.last not in display
         if other_surname:
             score *= 0.3
+        # "this is Ray with Front Range Fence": a stranger's introduction with a business or a place
+        affiliated = not signs and not announce and _AFFILIATION.match(head, intro.end())
+        if affiliated:
+            score = min(score, 0.4)   # as weak as a common first name
         how = "signs the message" if signs else "introduces themselves"
         said = (signs or intro).group(0).strip(" -,.!\n")
         detail = f"{how} as '{said}', a name {person.name} uses"
-        if score < 0.5:
+        if affiliated:
+            detail += f" (weak: then gives an affiliation, '{affiliated.group(0).strip()}', as a stranger does)"
+        elif score < 0.5:
             detail += " (weak: a common first name" + (", and the display name gives another surname" if other_surname else "") + ")"
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
     if announce and not reasons:
@@ -289,11 +302,15 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
             if names:
                 alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
                 out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
-                            re.compile(rf"\b(?:it'?s|it s|its|this is|im|i'?m|i m|i am)\s+(?:{alt})\b"), base))
+                            re.compile(rf"\b(?:it'?s|it s|its|this is|im|i'?m|i m|i am)\s+(?:{alt})\b"), base,
+                            names is roles))
         _PATTERN_CACHE[key] = out
     return _PATTERN_CACHE[key]
 
 
+# After an introduced name: "with Front Range Fence", "from the gym", "at Dr Patel's surgery"
+# (not "from my new phone", "from work" or "here").
+_AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|your|this|a new|the new|work|home)\b)\S")
 _SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"
 _ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
 _SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
