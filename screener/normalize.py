@@ -52,11 +52,12 @@ FORMAT_RANGES = ((173, 173), (1536, 1541), (1564, 1564), (1757, 1757), (1807, 18
                  (65529, 65531), (69821, 69821), (69837, 69837), (78896, 78904), (113824, 113827),
                  (119155, 119162), (917505, 917505), (917536, 917631))
 _FORMAT_CHARS = {cp: None for lo, hi in FORMAT_RANGES for cp in range(lo, hi + 1)}
+_ANY_FORMAT_CHAR = re.compile("[" + "".join(f"{re.escape(chr(lo))}-{re.escape(chr(hi))}" for lo, hi in FORMAT_RANGES) + "]")
 
 
 def strip_invisible(text: str) -> str:
     """Drop Unicode format characters (zero-width spaces, direction marks, BOM...)."""
-    if text.isascii():
+    if text.isascii() or not _ANY_FORMAT_CHAR.search(text):   # a search is cheaper than a translate
         return text
     return text.translate(_FORMAT_CHARS)
 
