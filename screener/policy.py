@@ -20,7 +20,10 @@ THRESHOLD = 1.0
 # account's: a fake persona that opens with "hi, it's Chris from the gym" is not
 # let through on its second, manipulative message.
 ESTABLISHED = 3
-CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the person
+CONFIDENT_RELAY = 0.7
+# Once identity evidence points at someone, content that leans manipulative counts even below
+# its tag threshold (a new number that names the dog and is "not asking for money obviously").
+LEANING = 0.3   # relay score above which a go-between need not name the person
 
 WEIGHTS: dict[str, float] = {
     "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
@@ -33,6 +36,7 @@ WEIGHTS: dict[str, float] = {
     "shared_history": 0.8,         # names, places and in-jokes from their history
     "pretext": 0.7,                # a stranger's pretext that turns to the relationship
     "locating": 1.0,               # 0.6: a cheap account asks for the user's address or work hours
+    "prying": 1.0,                 # 0.5: a new sender asks about the user's love life or the other parent
     "unmasked": 1.0,               # 0.75: "that was me": a sender owns up to an earlier disguise
     "burst": 0.5,                  # part of a burst of new senders on the same themes
     "manipulative_content": 0.5,   # the strongest tactic score, when there is a tactic tag
@@ -40,7 +44,7 @@ WEIGHTS: dict[str, float] = {
 # Evidence that tells who is behind an unfamiliar account. A number the user's phone has
 # saved under another name is a person the user knows (a grandmother who names the
 # children, a friend who writes like the family does): there these say nothing.
-STRANGER_ONLY = ("style_match", "shared_history")
+STRANGER_ONLY = ("style_match", "shared_history", "locating", "prying")
 # Tactics that count as manipulative content from an unknown sender.
 MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
 
@@ -84,7 +88,8 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
     counted = [r for r in ev.reasons if not (ev.saved_contact and r.signal in STRANGER_ONLY)]
-    totals = _totals(counted, blocked_names, content)
+    leaning = max((ev.tactic_scores.get(t, 0.0) for t in MANIPULATIVE), default=0.0)
+    totals = _totals(counted, blocked_names, max(content, leaning if leaning >= LEANING else 0.0))
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 

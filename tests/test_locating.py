@@ -84,3 +84,43 @@ def test_an_organisation_asking_for_an_address_from_its_own_domain_is_not_eviden
     msg = Message(id="1", sender="office@school.example.org", channel="email", subject="Records",
                   body="Dear parent, please reply confirming your current home address.")
     assert not any(r.signal == "locating" for r in screener.screen([msg])[0].reasons)
+
+
+# Prying: questions about the user's love life or about the children's other parent ----------
+
+def prying(body):
+    from screener.signals.locating import probing_reasons
+
+    return next((r for r in probing_reasons(body, throwaway=True, wrote_before=False) if r.signal == "prying"), None)
+
+
+@pytest.mark.parametrize("body, score, said", [
+    ("Quick survey!\n1. Are you currently in a relationship?\n2. Do you still go to the games?", 0.5,
+     "Are you currently in a relationship"),
+    ("1. How many nights per fortnight do your children spend with their father?\n"
+     "2. Are you currently in a relationship? If yes, how long?", 0.8, "do your children spend with their father"),
+    ("Do your children have contact with both sets of grandparents? Does their father see them weekly? "
+     "Are you seeing anyone?", 1.0, "Do your children have contact with both sets of grandparents"),
+    ("r u single?? asking for a friend lol", 0.5, "r u single"),
+])
+def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
+    r = prying(body)
+    assert r is not None and r.score == score and f"'{said}'" in r.detail
+
+
+@pytest.mark.parametrize("body", [
+    "Do you have kids? I've got two, both mad about football",              # a real match asks this
+    "Your children's father signed the consent form, thanks.",               # not a question
+    "Are you coming to the relationship skills workshop on Friday?",
+    "Did you see the game last night?",
+    "Are you single or double booking the room?",
+])
+def test_ordinary_questions_are_not_prying(body):
+    assert prying(body) is None
+
+
+def test_prying_counts_only_from_cheap_accounts():
+    from screener.signals.locating import probing_reasons
+
+    body = "Are you currently in a relationship? Do the kids see their father?"
+    assert not [r for r in probing_reasons(body, throwaway=False, wrote_before=False) if r.signal == "prying"]

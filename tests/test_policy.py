@@ -76,3 +76,17 @@ def test_threshold_is_documented():
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text()
     assert f"{THRESHOLD:.1f}" in doc
+
+
+def test_content_leaning_manipulative_counts_below_its_tag_threshold_only_with_identity_evidence():
+    """A new number that names the dog (0.8 x 0.9), writes a little like them (0.1) and is 'not asking
+    for money obviously' (guilt at 0.52, under its tag threshold): the leaning adds 0.5 x 0.52."""
+    history = (Reason("shared_history", 0.9, "mentions 'Podge'", A), Reason("style_match", 0.1, "a little", A))
+    leaning = dict(NONE, guilt_tripping=0.52)
+    held = decide(Evidence(reasons=history, tags=(), tactic_scores=leaning, safety=False), (A,), True)
+    assert held.action == "quarantine" and held.blocked_person == A
+    calm = decide(Evidence(reasons=history, tags=(), tactic_scores=dict(NONE, guilt_tripping=0.2), safety=False),
+                  (A,), True)
+    assert calm.action == "deliver"   # under the leaning floor: nothing added
+    alone = decide(Evidence(reasons=(), tags=(), tactic_scores=leaning, safety=False), (A,), True)
+    assert alone.action == "deliver"  # no identity evidence: an untagged leaning holds nothing

@@ -33,6 +33,26 @@ _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ")
 
+# Questions about the user's love life or about the children and their other parent: what a
+# "survey" or a "match" from a blocked person asks, and an ordinary stranger does not.
+_PRYING = re.compile(
+    r"\b(?:are|r) (?:you|u|ya) (?:currently |still |now )?(?:in a relationship|seeing (?:any|some)one|"
+    r"dating (?:any|some)one|with (?:any|some)one|remarried|in a new relationship|"
+    r"single(?!\s+(?:or|room|bed|ticket|occupancy|file|entry|use|sided|handed)\b))\b"
+    r"|\b(?:do|does|did) (?:you|u|your (?:children|kids|child|son|daughter)|the (?:children|kids)) (?:\w+ ){0,3}?"
+    r"(?:contact with|see|speak to|talk to|communicate with|spend(?: time)? with) (?:both|their|his|her|your children'?s|"
+    r"your kids'?) (?:sets of )?(?:grandparents?|father|mother|dad|mum|mom|other parent|parents)\b"
+    r"|\b(?:does|did|is|has|will|would|do) (?:their|the children'?s|the kids'?|your children'?s|your kids'?|your ex'?s?) "
+    r"(?:father|mother|dad|mum|mom|ex|ex-husband|ex-wife|partner)\b"
+    r"|\bnights? (?:\w+ ){0,4}?with (?:their|his|her) (?:father|mother|dad|mum|mom)\b"
+    r"|\b(?:ended|end|left|leave) (?:a|the|your) (?:relationship|marriage)\b"
+    r"|\bwhy (?:did|do) (?:you|u) (?:stop|cut|end|block|leave|walk away)\b")
+_PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
+                   "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
+                   "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do")
+PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
+_QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
+
 _UNMASKING = re.compile(
     r"\b(?:that was me|it was me all along|it was me|(?:it'?s|its) me not \w+|i made (?:that|it|her|him) up"
     r"|i don'?t (?:even |actually )?know (?:a|any|no) [a-z]+|there (?:is|was) no [a-z]+ lol"
@@ -60,6 +80,13 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     if throwaway and (m := search_anchored(_LOCATING, _ANCHORS, low)):
         found.append(Reason("locating", 0.6,
                             f"a new sender asks where the user lives or works, or when ('{quote(text, low, m)}')"))
+    if throwaway and (m := search_anchored(_PRYING, _PRYING_ANCHORS, low)):
+        asked = [m for m in _PRYING.finditer(low, m.start()) if _QUESTION_REST.match(low, m.end())]
+        if asked:
+            quoted = "', '".join(quote(text, low, m) for m in asked[:3])
+            found.append(Reason("prying", PRYING_SCORES[min(len(asked), len(PRYING_SCORES)) - 1],
+                                f"a new sender asks {len(asked)} question{'s' if len(asked) > 1 else ''} about the "
+                                f"user's relationships or the children's other parent ('{quoted}')"))
     if wrote_before and (m := search_anchored(_UNMASKING, _UNMASK_ANCHORS, low)):
         found.append(Reason("unmasked", 0.75,
                             f"owns up that an earlier message from this sender was a disguise ('{quote(text, low, m)}')"))
