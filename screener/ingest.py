@@ -13,21 +13,43 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from screener.message import Message
 from screener.screening import ScreenState, Screener
+from screener.signals import Reason, carry, style
 from screener.store import Incoming, Store
 
 
+# A sender's introduction ("hi, it's Chris from the gym") is looked for in its first messages.
+INTRO_MESSAGES = 3
+
+
 def screen_state(store: Store) -> ScreenState:
+    """What screening remembers, rebuilt from the store: senders seen, suspected aliases,
+    go-betweens, and each new sender's identity evidence and introduction, so evidence
+    adds up across a restart or two imports as it does within one run."""
     state = ScreenState()
-    for key, status, person in store.conn.execute(
-            "SELECT sender_key, sender_status, blocked_person FROM messages WHERE sender_key IS NOT NULL "
+    for row_id, key, status, person, reasons in store.conn.execute(
+            "SELECT id, sender_key, sender_status, blocked_person, reasons FROM messages WHERE sender_key IS NOT NULL "
             "AND sender_key != '' ORDER BY id"):
         state.seen[key] = state.seen.get(key, 0) + 1
         if status == "suspected_alias" and person:
             state.suspected.setdefault(key, person)
         elif status == "intermediary" and person:
             state.go_betweens.setdefault(key, person)
+        if status in ("unknown", "known", "suspected_alias"):
+            _carry_from_store(store, state, row_id, key, reasons)
     return state
+
+
+def _carry_from_store(store: Store, state: ScreenState, row_id: int, key: str, reasons_json: str) -> None:
+    found = [Reason(r["signal"], float(r.get("score") or 0.0), r.get("detail", ""), r.get("person"))
+             for r in json.loads(reasons_json or "[]") if r.get("signal") in carry.CARRIED]
+    earlier = carry.for_sender(state.earlier, key)
+    intro = None
+    if earlier.intro is None and state.seen[key] <= INTRO_MESSAGES:
+        (record,) = store.conn.execute("SELECT record FROM messages WHERE id = ?", (row_id,)).fetchone()
+        intro = style.introduction(Message.from_dict(json.loads(record)))
+    carry.remember(state.earlier, key, earlier, intro, found)
 
 
 # Held messages of a blocked person that join their style profile (the newest first).
@@ -103,5 +125,6 @@ def verdict_of(row) -> dict:
         "id": row["record_id"], "action": row["action"], "alert": bool(row["alert"]),
         "sender_status": row["sender_status"], "blocked_person": row["blocked_person"],
         "tactics": json.loads(row["tactics"]), "tags": json.loads(row["tags"]),
-        "logistics": json.loads(row["logistics"]), "reasons": json.loads(row["reasons"]),
+        "logistics": json.loads(row["logistics"]),
+        "reasons": [{k: r[k] for k in ("signal", "score", "detail") if k in r} for r in json.loads(row["reasons"])],
     }

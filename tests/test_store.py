@@ -269,3 +269,34 @@ def test_backup_while_another_process_writes(store, tmp_path):
         copy.close()
     assert writer.wait(timeout=60) == 0, writer.stderr.read()
     assert copies == sorted(copies) and len(copies) >= 2
+
+
+def sms(i, body, sender="+14155550177"):
+    msg = Message(id=f"s{i}", body=body, sender=sender, channel="sms")
+    return Incoming(message=msg, raw=json.dumps({"body": body}).encode(), source="file", dedup_key=f"s{i}")
+
+
+def test_a_senders_evidence_carries_across_a_restart(config, model, store):
+    """An introduction in one import and the turn to the relationship in the next add up as they
+    would in one run: the store keeps what screening needs (each reason's person, the bodies)."""
+    opener = sms(1, "hey!! is this marcus?? its tiffany, we matched last week")
+    turn = sms(2, "so whats the deal with your ex?? do u still talk")
+    first = screen_into_store(screener_for(config, model, store), store, [opener], "import")
+    assert first[0].verdict.action == "deliver"
+    after = screen_into_store(screener_for(config, model, store), store, [turn], "import")   # a new process
+    details = [r.detail for r in after[0].verdict.reasons if r.signal == "pretext"]
+    assert details and "introduced themselves in an earlier message" in details[0]
+
+
+def test_carried_evidence_keeps_its_person_in_the_store_but_not_in_the_contract_record(config, model, store):
+    from screener.ingest import screen_state
+
+    out = screen_into_store(screener_for(config, model, store), store,
+                            [sms(1, "I know you don't want to hear from me. Miss you. Alex")], "import")
+    v = out[0].verdict
+    assert any(r.signal == "self_identification" and r.person == "Alex Morgan" for r in v.reasons)
+    stored = store.get(out[0].row)
+    assert any(r.get("person") == "Alex Morgan" for r in json.loads(stored["reasons"]))
+    assert all(set(r) == {"signal", "score", "detail"} for r in verdict_of(stored)["reasons"])
+    assert v.sender_status in ("unknown", "suspected_alias")
+    assert ("Alex Morgan", "self_identification") in screen_state(store).earlier[v.sender_key].best

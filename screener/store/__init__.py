@@ -210,7 +210,7 @@ class Store:
              now() if verdict is not None else None, v.get("action"), int(bool(v.get("alert"))),
              v.get("sender_status"), v.get("blocked_person"), json.dumps(v.get("tags", [])),
              json.dumps(v.get("tactics", {})), json.dumps(v.get("logistics", [])),
-             json.dumps(v.get("reasons", []), ensure_ascii=False), state, location, error, model_sha))
+             json.dumps(_stored_reasons(verdict), ensure_ascii=False), state, location, error, model_sha))
         rowid = cur.lastrowid
         self.audit(actor, "screened" if verdict is not None else "unparseable", rowid,
                    sha256=digest, source=item.source, state=state, verdict=v.get("action"),
@@ -375,6 +375,17 @@ class Store:
             target.close()
         os.replace(tmp, dest)
         return dest
+
+
+def _stored_reasons(verdict) -> list[dict]:
+    """The verdict's reasons as the contract writes them, plus the person each points at: what
+    screening needs to carry a sender's evidence into messages screened after a restart."""
+    if verdict is None:
+        return []
+    reasons = getattr(verdict, "reasons", None)
+    if reasons is None or not all(hasattr(r, "person") for r in reasons):   # a verdict given as its record only
+        return verdict.as_dict().get("reasons", [])
+    return [dict(r.as_dict(), person=r.person) if r.person else r.as_dict() for r in reasons]
 
 
 def _record(msg) -> dict:
