@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from screener.message import Message
 from screener.screening import ScreenState, Screener
-from screener.signals import Reason, carry, style
+from screener.signals import Reason, burst, carry, style
 from screener.store import Incoming, Store
 
 
@@ -25,8 +25,9 @@ INTRO_MESSAGES = 3
 
 def screen_state(store: Store) -> ScreenState:
     """What screening remembers, rebuilt from the store: senders seen, suspected aliases,
-    go-betweens, and each new sender's identity evidence and introduction, so evidence
-    adds up across a restart or two imports as it does within one run."""
+    go-betweens, each new sender's identity evidence and introduction, and the newest
+    attributed new senders (for bursts), so evidence adds up across a restart or two
+    imports as it does within one run."""
     state = ScreenState()
     for row_id, key, status, person, reasons in store.conn.execute(
             "SELECT id, sender_key, sender_status, blocked_person, reasons FROM messages WHERE sender_key IS NOT NULL "
@@ -38,6 +39,13 @@ def screen_state(store: Store) -> ScreenState:
             state.go_betweens.setdefault(key, person)
         if status in ("unknown", "known", "suspected_alias"):
             _carry_from_store(store, state, row_id, key, reasons)
+    # The newest attributed new senders, for bursts that span a restart.
+    attributed = store.conn.execute(
+        "SELECT sender_key, blocked_person, record FROM messages WHERE sender_status IN ('suspected_alias', "
+        "'intermediary') AND blocked_person IS NOT NULL AND sender_key != '' ORDER BY id DESC LIMIT ?",
+        (burst.KEEP,)).fetchall()
+    for key, person, record in reversed(attributed):
+        burst.remember(state.recent, Message.from_dict(json.loads(record)), key, person)
     return state
 
 

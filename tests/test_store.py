@@ -300,3 +300,16 @@ def test_carried_evidence_keeps_its_person_in_the_store_but_not_in_the_contract_
     assert all(set(r) == {"signal", "score", "detail"} for r in verdict_of(stored)["reasons"])
     assert v.sender_status in ("unknown", "suspected_alias")
     assert ("Alex Morgan", "self_identification") in screen_state(store).earlier[v.sender_key].best
+
+
+def test_recent_attributed_senders_are_rebuilt_for_bursts(config, model, store):
+    from screener.ingest import screen_state
+
+    msg = Message(id="b1", body="ur a pathetic liar and everyone knows it, the house in Leeds is mine",
+                  sender="+14155550190", channel="sms", date="2026-03-01T10:00:00+00:00")
+    item = Incoming(message=msg, raw=b"b1", source="file", dedup_key="b1")
+    out = screen_into_store(screener_for(config, model, store), store, [item], "import")
+    assert out[0].verdict.sender_status == "suspected_alias"      # a new number, manipulative: held for Alex
+    recent = screen_state(store).recent
+    assert [(key, person) for _, key, person, _ in recent] == [(out[0].verdict.sender_key, "Alex Morgan")]
+    assert "leeds" in recent[0][3]
