@@ -20,10 +20,10 @@ THRESHOLD = 1.0
 # account's: a fake persona that opens with "hi, it's Chris from the gym" is not
 # let through on its second, manipulative message.
 ESTABLISHED = 3
-CONFIDENT_RELAY = 0.7
+CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the person
 # Once identity evidence points at someone, content that leans manipulative counts even below
 # its tag threshold (a new number that names the dog and is "not asking for money obviously").
-LEANING = 0.3   # relay score above which a go-between need not name the person
+LEANING = 0.3
 
 WEIGHTS: dict[str, float] = {
     "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
