@@ -29,16 +29,18 @@ def screen_state(store: Store) -> ScreenState:
     attributed new senders (for bursts), so evidence adds up across a restart or two
     imports as it does within one run."""
     state = ScreenState()
-    for row_id, key, status, person, reasons in store.conn.execute(
-            "SELECT id, sender_key, sender_status, blocked_person, reasons FROM messages WHERE sender_key IS NOT NULL "
-            "AND sender_key != '' ORDER BY id"):
+    # Each sender's first few records come with the row, for its introduction; the others are not read.
+    for key, status, person, reasons, record in store.conn.execute(
+            "SELECT sender_key, sender_status, blocked_person, reasons, CASE WHEN ROW_NUMBER() OVER "
+            "(PARTITION BY sender_key ORDER BY id) <= ? THEN record END FROM messages WHERE sender_key IS NOT NULL "
+            "AND sender_key != '' ORDER BY id", (INTRO_MESSAGES,)):
         state.seen[key] = state.seen.get(key, 0) + 1
         if status == "suspected_alias" and person:
             state.suspected.setdefault(key, person)
         elif status == "intermediary" and person:
             state.go_betweens.setdefault(key, person)
         if status in ("unknown", "known", "suspected_alias"):
-            _carry_from_store(store, state, row_id, key, reasons)
+            _carry_from_store(state, key, reasons, record)
     # The newest attributed new senders, for bursts that span a restart.
     attributed = store.conn.execute(
         "SELECT sender_key, blocked_person, record FROM messages WHERE sender_status IN ('suspected_alias', "
@@ -49,13 +51,13 @@ def screen_state(store: Store) -> ScreenState:
     return state
 
 
-def _carry_from_store(store: Store, state: ScreenState, row_id: int, key: str, reasons_json: str) -> None:
+def _carry_from_store(state: ScreenState, key: str, reasons_json: str, record: str | None) -> None:
+    """`record`: the message's input record when it is one of the sender's first few, else None."""
     found = [Reason(r["signal"], float(r.get("score") or 0.0), r.get("detail", ""), r.get("person"))
              for r in json.loads(reasons_json or "[]") if r.get("signal") in carry.CARRIED]
     earlier = carry.for_sender(state.earlier, key)
     intro = None
-    if earlier.intro is None and state.seen[key] <= INTRO_MESSAGES:
-        (record,) = store.conn.execute("SELECT record FROM messages WHERE id = ?", (row_id,)).fetchone()
+    if earlier.intro is None and record is not None:
         intro = style.introduction(Message.from_dict(json.loads(record)))
     carry.remember(state.earlier, key, earlier, intro, found)
 

@@ -111,6 +111,7 @@ class Screener:
         return found
 
     def _one(self, msg: Message, content: Content, key: str, i: int) -> Verdict:
+        throwaway = account_kind.throwaway(key)
         reasons: list[Reason] = identity.exact_match(msg, self.index, key)
         forced = bool(reasons)
         if not forced:
@@ -119,7 +120,7 @@ class Screener:
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
             earlier = carry.for_sender(self.state.earlier, key)
-            reasons += locating.probing_reasons(msg.body, account_kind.throwaway(key), bool(self.state.seen.get(key)))
+            reasons += locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             if pretext:
                 reasons.append(pretext)
@@ -133,7 +134,7 @@ class Screener:
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
                       seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
-                      relayed_for=self.state.go_betweens.get(key), throwaway=account_kind.throwaway(key),
+                      relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
                       saved_contact=account_kind.saved_contact(msg))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)

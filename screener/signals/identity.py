@@ -120,7 +120,7 @@ def lookalike_reasons(msg: Message, index: IdentityIndex, key: str) -> list[Reas
     reasons: list[Reason] = []
     display, _ = split_display(msg.sender)
     display_name = fold_name(msg.sender_name or display)
-    if display_name in ROLE_WORDS and saved_contact(msg):
+    if _saved_as_family(msg):
         display_name = ""   # the user's phone saved this number as 'Mum': the user's own mum
     for person in index.people:
         best: Reason | None = None
@@ -134,6 +134,11 @@ def lookalike_reasons(msg: Message, index: IdentityIndex, key: str) -> list[Reas
         if name_reason:
             reasons.append(name_reason)
     return reasons
+
+
+def _saved_as_family(msg: Message) -> bool:
+    """The user's phone saved this number under a family word ('Mum', 'Mam', 'Dad'): the user's own family."""
+    return fold_name(saved_contact(msg)) in ROLE_WORDS
 
 
 def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
@@ -247,8 +252,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
-    # A number the phone saved as 'Mam' that signs 'Love Mam' is the user's own mam.
-    family_contact = " ".join(display) in ROLE_WORDS and bool(saved_contact(msg))
+    family_contact = _saved_as_family(msg)   # a number saved as 'Mam' that signs 'Love Mam' is the user's mam
     for person in people:
         best = None
         for signs_re, intro_re, base, roles in _name_patterns(person, index):

@@ -383,7 +383,7 @@ def _stored_reasons(verdict) -> list[dict]:
     if verdict is None:
         return []
     reasons = getattr(verdict, "reasons", None)
-    if reasons is None or not all(hasattr(r, "person") for r in reasons):   # a verdict given as its record only
+    if reasons is None:   # a verdict given as its record only
         return verdict.as_dict().get("reasons", [])
     return [dict(r.as_dict(), person=r.person) if r.person else r.as_dict() for r in reasons]
 
