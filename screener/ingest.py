@@ -39,7 +39,7 @@ def screen_state(store: Store) -> ScreenState:
             state.suspected.setdefault(key, person)
         elif status == "intermediary" and person:
             state.go_betweens.setdefault(key, person)
-        if status in ("unknown", "known", "suspected_alias"):
+        if status not in ("blocked", "trusted"):   # as the live path: not for an exact match
             _carry_from_store(state, key, reasons, record)
     # The newest attributed new senders, for bursts that span a restart.
     attributed = store.conn.execute(

@@ -313,3 +313,21 @@ def test_recent_attributed_senders_are_rebuilt_for_bursts(config, model, store):
     recent = screen_state(store).recent
     assert [(key, person) for _, key, person, _ in recent] == [(out[0].verdict.sender_key, "Alex Morgan")]
     assert "leeds" in recent[0][3]
+
+
+def test_rebuilt_state_carries_a_go_betweens_evidence_as_the_live_run_did(config, model, store):
+    """A go-between's pretext and locating questions carry to their later messages in one run;
+    the state rebuilt from the store (a restart) must carry the same."""
+    from screener.ingest import screen_state
+
+    screener = screener_for(config, model, store)
+    items = [sms(1, "Hi Sam, this is Jamie from the book club, hope you're well! Alex asked me to tell you "
+                    "she misses you so much and is sorry. Please just call her", sender="+14155550111"),
+             sms(2, "Sam it's Kerry. Alex is in bits, she asked me to pass on that she loves you. "
+                    "Whats your new address? where are you living now", sender="+14155550111")]
+    out = screen_into_store(screener, store, items, "import")
+    assert [o.verdict.sender_status for o in out] == ["intermediary", "intermediary"]
+    live = screener.state.earlier[out[0].verdict.sender_key]
+    rebuilt = screen_state(store).earlier[out[0].verdict.sender_key]
+    assert {"pretext", "locating"} <= {signal for _, signal in live.best}
+    assert rebuilt.best.keys() == live.best.keys() and rebuilt.intro == live.intro
