@@ -80,6 +80,30 @@ def test_self_identification(index):
     assert plain == {}
 
 
+@pytest.mark.parametrize("body, score, said", [
+    ("Sam, Alex Morgan here. I am outside the library with your book.", 0.85, "alex morgan here"),
+    ("It is Lexi. I am sorry to trouble you on a Sunday.", 0.85, "it is lexi"),
+    ("Two crabbing lines, out of habit.\nKind regards, Alex M.", 0.7, "regards alex m"),
+    ("The fete is on Sunday at noon.\n\nAlex J. Morgan\nHon. Secretary\n\nP.S. The children are welcome.",
+     0.85, "alex j morgan"),
+])
+def test_self_identification_in_the_forms_people_use(index, body, score, said):
+    """'X here', 'It is X', a surname's initial after the first name, and a signature block
+    with a middle initial that a P.S. follows."""
+    found = reasons_for(index, "+14155550000", body=body)["self_identification"]
+    assert found.person == "Alex Morgan" and found.score == score and f"'{said}'" in found.detail
+
+
+@pytest.mark.parametrize("body", [
+    "Is Alex Morgan here yet? The meeting started.",       # asks whether they are here
+    "Kind regards, Alex C.",                               # another surname's initial: a first name only
+    "Minutes attached.\nAlex Morgan will chair next time.\nThanks, Pat",   # a sentence, not a signature line
+])
+def test_forms_that_only_name_the_person_are_weak_or_nothing(index, body):
+    found = reasons_for(index, "+14155550000", body=body).get("self_identification")
+    assert found is None or found.score <= 0.4
+
+
 def test_mentions_by_name_and_role(index):
     by_name = identity.mentions(Message(id="1", body="Alex asked me to tell you he is sorry"), index)
     assert by_name and by_name[0].person == "Alex Morgan"

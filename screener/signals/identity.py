@@ -253,12 +253,15 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
     family_contact = _saved_as_family(msg)   # a number saved as 'Mam' that signs 'Love Mam' is the user's mam
+    lines = None   # the whole text folded line by line, when a signature line is looked for
     for person in people:
         best = None
-        for signs_re, intro_re, base, roles in _name_patterns(person, index):
+        for signs_re, intro_re, base, roles, line_re in _name_patterns(person, index):
             if roles and family_contact:
                 continue
             signs, intro = signs_re.search(tail), intro_re.search(head)
+            if not (signs or intro) and line_re is not None:
+                signs = line_re.search(lines if lines is not None else (lines := fold_name_keep_lines(text)))
             if signs or intro:
                 best = (base, signs, intro)
                 break
@@ -280,7 +283,9 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         if affiliated:
             detail += f" (weak: then gives an affiliation, '{affiliated.group(0).strip()}', as a stranger does)"
         elif score < 0.5:
-            detail += " (weak: a common first name" + (", and the display name gives another surname" if other_surname else "") + ")"
+            why = (["a common first name"] if best[0] < 0.5 else []) + \
+                (["the display name gives another surname"] if other_surname else [])
+            detail += f" (weak: {', and '.join(why)})"
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
     if announce and not reasons:
         reasons.append(Reason("new_contact_announced", 0.5,
@@ -292,24 +297,41 @@ _PATTERN_CACHE: dict = {}
 
 
 def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
-    """Compiled sign-off and introduction patterns: (signs, intro, score) strongest first."""
+    """Compiled patterns, strongest first: (sign-off, introduction, score, is_roles, signature line or None).
+
+    Beside "it's Malcolm" and a closing "Malcolm", the forms people use: "Malcolm Featherstone
+    here", "It is Malcolm", a full name with a middle initial ("Malcolm J. Featherstone") and a
+    first name with the surname's initial ("Kind regards, Malcolm F.", stronger than a first
+    name alone, weaker than the full name).
+    """
     key = (person.name, person.nicknames, frozenset(index.user_names))
     if key not in _PATTERN_CACHE:
         full = fold_name(person.name)
         strong = [n for n in (full, *person.nicknames) if len(n) >= 2 and n != person.first]
         weak = [person.first] if len(person.first) >= 2 and person.first not in index.user_names else []
+        initialled = [f"{person.first} {person.last[0]}"] if weak and person.last and full in strong else []
         roles = [n for n in strong if n in ROLE_WORDS]
         strong = [n for n in strong if n not in ROLE_WORDS]
         out = []
         for names, base, before in ((strong, 0.85, _SIGN_BEFORE), (roles, 0.85, _ROLE_SIGN_BEFORE),
-                                    (weak, 0.4, _SIGN_BEFORE)):
+                                    (initialled, 0.7, _SIGN_BEFORE), (weak, 0.4, _SIGN_BEFORE)):
             if names:
-                alt = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+                alt = "|".join(_name_regex(n, person, full) for n in sorted(names, key=len, reverse=True))
+                # A signature line anywhere (a P.S. may follow it): only a full name or a nickname.
+                line = re.compile(rf"(?m)^(?:{alt})$") if names is strong else None
                 out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
-                            re.compile(rf"\b(?:it'?s|it s|its|this is|im|i'?m|i m|i am)\s+(?:{alt})\b"), base,
-                            names is roles))
+                            re.compile(rf"\b(?:it'?s|it s|its|this is|it is|im|i'?m|i m|i am)\s+(?:{alt})\b"
+                                       rf"|(?<!is )(?<!was )(?<!be )\b(?:{alt})\s+here\b"),
+                            base, names is roles, line))
         _PATTERN_CACHE[key] = out
     return _PATTERN_CACHE[key]
+
+
+def _name_regex(name: str, person: PersonIndex, full: str) -> str:
+    """A folded name as a regex; the full name also with a middle initial ('malcolm j featherstone')."""
+    if name == full and person.last and full == f"{person.first} {person.last}":
+        return rf"{re.escape(person.first)}(?: [a-z])? {re.escape(person.last)}"
+    return re.escape(name)
 
 
 # After an introduced name: "with Front Range Fence", "from the gym", "at Dr Patel's surgery"
