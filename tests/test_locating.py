@@ -26,8 +26,20 @@ def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
     assert f"'{said}'" in r.detail
 
 
+@pytest.mark.parametrize("body, score, said", [
+    ("Hello, a hamper was ordered for you. Could you reply with your full address and a day your in.", 0.8,
+     "reply with your full address', 'a day your in"),
+    ("quick tenant survey, just reply:\n1. what unit # are u in\n2. what times are u usually home\n"
+     "3. what's your postcode", 1.0, "what unit # are u in', 'what times are u usually', 'what's your postcode"),
+])
+def test_several_questions_about_where_and_when_add_up(body, score, said):
+    r = locating_reason(body)
+    assert r is not None and r.score == score and f"'{said}'" in r.detail and "questions" in r.detail
+
+
 @pytest.mark.parametrize("body", [
     "Your parcel is at the depot, collect by Friday",
+    "What time is the match on Saturday? The day you're in town we should get lunch",
     "I've changed my address, the new one is 14 Elm Road",
     "what days are the bins collected?",
     "Lovely to meet you at the school gate! Coffee soon?",
@@ -102,6 +114,9 @@ def prying(body):
     ("Do your children have contact with both sets of grandparents? Does their father see them weekly? "
      "Are you seeing anyone?", 1.0, "Do your children have contact with both sets of grandparents"),
     ("r u single?? asking for a friend lol", 0.5, "r u single"),
+    ("Please reply with:\n- do u live alone or with someone\n- any pets", 0.5, "do u live alone"),
+    ("• Is there a new partner or other adult living in the home? (for documentation)", 0.5,
+     "Is there a new partner or other adult living"),
 ])
 def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
     r = prying(body)
@@ -114,6 +129,8 @@ def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score,
     "Are you coming to the relationship skills workshop on Friday?",
     "Did you see the game last night?",
     "Are you single or double booking the room?",
+    "My sister lives alone now and loves it. Do you live near the station?",
+    "Minutes:\n1. The committee discussed whether a new partner organisation is living up to the agreement.",
 ])
 def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None

@@ -27,11 +27,17 @@ _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|y
              r"|\b(?:your|ur) (?:work |shift |weekly )?(?:schedule|rota|shift pattern|shifts)\b"
              r"|\bwhat time (?:do|does|are|r) (?:you|u) (?:finish|get off|leave|clock off|get home|usually finish)\b"
              r"|\bwhich (?:building|office|floor|branch|ward|site|gym|school) (?:are|r|do) (?:you|u) (?:in|at|work|go|use)\b"
-             r"|\bwhich days (?:does|do|is|are) (?:\w+ )?(?:stay|stays|sleep|with you|at yours|at your)\b")
+             r"|\bwhich days (?:does|do|is|are) (?:\w+ )?(?:stay|stays|sleep|with you|at yours|at your)\b"
+             r"|\bwhat (?:unit|flat|apartment|apt|house number|floor)\b[^.?!\n]{0,12}\b(?:are|r) (?:you|u|ya) (?:in|on|at)\b"
+             r"|\bwhat (?:days|times|time) (?:are|r) (?:you|u|ya) (?:usually |normally |generally )?(?:home|in|around|at home)\b"
+             r"|\b(?:a|which|what) (?:days?|times?) (?:you'?re|youre|your|ur|u r|you are) (?:usually |normally )?"
+             r"(?:in|home|at home|around)(?=\s*(?:[.?!,;\n]|$|and\b|or\b))")
 _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
-            "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ")
+            "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
+            "what apartment", "what apt", "what house number", "what floor", "day", "time")
+LOCATING_SCORES = (0.6, 0.8, 1.0)   # one such question, two, three or more
 
 # Questions about the user's love life or about the children and their other parent: what a
 # "survey" or a "match" from a blocked person asks, and an ordinary stranger does not.
@@ -46,12 +52,18 @@ _PRYING = re.compile(
     r"(?:father|mother|dad|mum|mom|ex|ex-husband|ex-wife|partner)\b"
     r"|\bnights? (?:\w+ ){0,4}?with (?:their|his|her) (?:father|mother|dad|mum|mom)\b"
     r"|\b(?:ended|end|left|leave) (?:a|the|your) (?:relationship|marriage)\b"
-    r"|\bwhy (?:did|do) (?:you|u) (?:stop|cut|end|block|leave|walk away)\b")
+    r"|\bwhy (?:did|do) (?:you|u) (?:stop|cut|end|block|leave|walk away)\b"
+    r"|\b(?:do|d) (?:you|u|ya) live (?:alone|on (?:your|ur) own|by (?:yourself|urself)|with (?:any|some)one)\b"
+    r"|\bwho (?:do (?:you|u) live with|else lives (?:with you|with u|there|at))\b"
+    r"|\b(?:is there|are there|have (?:you|u) got|do (?:you|u) have) (?:a |any )?(?:new |other )?(?:partner|boyfriend|"
+    r"girlfriend|husband|wife|adults?|man|woman|fella|bloke) (?:\w+ ){0,3}?(?:living|staying|in the home|at home|in the house)\b")
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
-                   "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do")
+                   "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
+                   "boyfriend", "girlfriend", "adult")
 PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
 _QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
+_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*·])\s*")   # a numbered or bulleted line of a questionnaire
 
 _UNMASKING = re.compile(
     r"\b(?:that was me|it was me all along|it was me|(?:it'?s|its) me not \w+|i made (?:that|it|her|him) up"
@@ -78,10 +90,13 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     text, low = plain(text)
     found = []
     if throwaway and (m := search_anchored(_LOCATING, _ANCHORS, low)):
-        found.append(Reason("locating", 0.6,
-                            f"a new sender asks where the user lives or works, or when ('{quote(text, low, m)}')"))
+        asked = list(_LOCATING.finditer(low, m.start()))
+        quoted = "', '".join(quote(text, low, m) for m in asked[:3])
+        found.append(Reason("locating", LOCATING_SCORES[min(len(asked), len(LOCATING_SCORES)) - 1],
+                            f"a new sender asks where the user lives or works, or when"
+                            f"{f' ({len(asked)} questions)' if len(asked) > 1 else ''} ('{quoted}')"))
     if throwaway and (m := search_anchored(_PRYING, _PRYING_ANCHORS, low)):
-        asked = [m for m in _PRYING.finditer(low, m.start()) if _QUESTION_REST.match(low, m.end())]
+        asked = [m for m in _PRYING.finditer(low, m.start()) if _is_question(low, m)]
         if asked:
             quoted = "', '".join(quote(text, low, m) for m in asked[:3])
             found.append(Reason("prying", PRYING_SCORES[min(len(asked), len(PRYING_SCORES)) - 1],
@@ -91,3 +106,13 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
         found.append(Reason("unmasked", 0.75,
                             f"owns up that an earlier message from this sender was a disguise ('{quote(text, low, m)}')"))
     return found
+
+
+def _is_question(low: str, m) -> bool:
+    """The match is asked: a question mark follows in its sentence, or it is an item of a
+    numbered or bulleted list (a questionnaire's lines often have none)."""
+    if _QUESTION_REST.match(low, m.end()):
+        return True
+    line_start = low.rfind("\n", 0, m.start()) + 1
+    item = _LIST_ITEM.match(low, line_start)
+    return item is not None and low[item.end():m.start()].count(" ") <= 3
