@@ -40,6 +40,12 @@ FREE_MAIL_DOMAINS = GMAIL_DOMAINS | SUBADDRESSING_DOMAINS | {
     "yahoo.com", "yahoo.co.uk", "aol.com", "mail.com", "yandex.com", "gmx.de",
     "btinternet.com", "sky.com", "virginmedia.com", "comcast.net", "verizon.net",
     "att.net", "ymail.com", "protonmail.com",
+    # consumer ISPs' and national providers' mailboxes: personal accounts, not an organisation's domain
+    "talk21.com", "talktalk.net", "tiscali.co.uk", "ntlworld.com", "blueyonder.co.uk", "virgin.net", "aol.co.uk",
+    "yahoo.ca", "yahoo.com.au", "yahoo.ie", "yahoo.co.nz", "hotmail.ca", "hotmail.ie", "live.ca", "live.ie",
+    "live.com.au", "outlook.ie", "eircom.net", "bigpond.com", "bigpond.net.au", "optusnet.com.au", "xtra.co.nz",
+    "shaw.ca", "telus.net", "rogers.com", "sympatico.ca", "bell.net", "sbcglobal.net", "bellsouth.net",
+    "charter.net", "cox.net", "earthlink.net", "optonline.net", "rocketmail.com", "gmx.co.uk", "aim.com",
 }
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -43,8 +43,12 @@ WEIGHTS: dict[str, float] = {
 }
 # Evidence that tells who is behind an unfamiliar account. A number the user's phone has
 # saved under another name is a person the user knows (a grandmother who names the
-# children, a friend who writes like the family does): there these say nothing.
+# children, a friend who writes like the family does), and so is a writer with the user's
+# own surname (their father, formal like the blocked father-in-law): there these say nothing.
 STRANGER_ONLY = ("style_match", "shared_history", "locating", "prying")
+# From an organisation's own domain (not a number, not free mail) they count at this share: a
+# family lawyer writes formally and names the children; a blocked person opens a Gmail.
+ORGANISATION = 0.5
 # Tactics that count as manipulative content from an unknown sender.
 MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
 
@@ -71,6 +75,7 @@ class Evidence:
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
     throwaway: bool = True            # a number or a free-mail address: an account anyone opens in a minute
     saved_contact: str = ""           # the name the user's phone saved for this number ('' when none)
+    users_family: bool = False        # the display or contact name has the user's own surname
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -87,8 +92,11 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
-    counted = [r for r in ev.reasons if not (ev.saved_contact and r.signal in STRANGER_ONLY)]
+    counted = [r for r in ev.reasons if not ((ev.saved_contact or ev.users_family) and r.signal in STRANGER_ONLY)]
     leaning = max((ev.tactic_scores.get(t, 0.0) for t in MANIPULATIVE), default=0.0)
+    if not ev.throwaway:   # an organisation's own domain: a blocked person rarely writes from one
+        counted = [Reason(r.signal, r.score * ORGANISATION, r.detail, r.person) if r.signal in STRANGER_ONLY else r
+                   for r in counted]
     totals = _totals(counted, blocked_names, max(content, leaning if leaning >= LEANING else 0.0))
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None

@@ -68,6 +68,7 @@ class Screener:
         self.index = identity.IdentityIndex.from_config(config)
         self.state = state or ScreenState()
         self.blocked_names = tuple(p.name for p in config.blocked)
+        self.family_surname = account_kind.family_surname(config.user.name, self.blocked_names)
         self.profiles = {}
         self._style = None
         self._lookalike_cache: dict = {}
@@ -135,7 +136,8 @@ class Screener:
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
                       seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
                       relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
-                      saved_contact=account_kind.saved_contact(msg))
+                      saved_contact=account_kind.saved_contact(msg),
+                      users_family=account_kind.users_family(msg, self.family_surname))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]

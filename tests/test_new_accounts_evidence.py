@@ -213,6 +213,38 @@ def test_a_saved_contact_is_held_by_who_they_say_they_are_not_by_style_or_shared
     assert decide(Evidence(reasons=signed, saved_contact="Work Gary", **ev), ("P",), True).action == "quarantine"
 
 
+@pytest.mark.parametrize("user, blocked, name, family", [
+    ("Philippa Marchetti", ("Malcolm Featherstone",), "Vincenzo Marchetti", True),    # her father
+    ("Philippa Marchetti", ("Malcolm Featherstone",), "Malcolm Featherstone", False),
+    ("Philippa Marchetti", ("Malcolm Featherstone",), "Marchetti", False),             # one word: a nickname
+    ("Gill Galbraith", ("Irene Galbraith",), "Agnes Galbraith", False),   # the blocked mother has her surname too
+])
+def test_a_writer_with_the_users_surname_is_the_users_family(user, blocked, name, family):
+    msg = Message(id="1", sender="v.m@outlook.com", channel="email", sender_name=name, body="Dear Philippa")
+    assert account_kind.users_family(msg, account_kind.family_surname(user, blocked)) is family
+
+
+def test_style_and_shared_names_count_for_less_from_an_organisations_domain_and_not_for_family():
+    """A family lawyer writes formally and names the children; the user's father writes like the
+    blocked father-in-law. Neither is a blocked person's new account; signing as them still is."""
+    style_and_names = (Reason("style_match", 0.6, "writes like them", "P"),
+                       Reason("shared_history", 0.9, "mentions 'Alfie'", "P"))
+    ev = dict(tags=(), tactic_scores={}, safety=False)
+    assert decide(Evidence(reasons=style_and_names, **ev), ("P",), True).action == "quarantine"
+    assert decide(Evidence(reasons=style_and_names, throwaway=False, **ev), ("P",), True).action == "deliver"
+    assert decide(Evidence(reasons=style_and_names, users_family=True, **ev), ("P",), True).action == "deliver"
+    signed = style_and_names + (Reason("self_identification", 0.85, "introduces themselves as 'p here'", "P"),)
+    assert decide(Evidence(reasons=signed, throwaway=False, **ev), ("P",), True).action == "quarantine"
+
+
+@pytest.mark.parametrize("sender, throwaway", [
+    ("pauline.f@talk21.com", True), ("someone@shaw.ca", True), ("x@xtra.co.nz", True),
+    ("pokafor@okaforfamilylaw.com", False), ("+447700900555", True),
+])
+def test_consumer_isp_mailboxes_are_personal_accounts(sender, throwaway):
+    assert account_kind.throwaway(sender) is throwaway
+
+
 CO_PARENT = ('[user]\nname = "Ciaran Breen"\nregion = "IE"\n[[blocked]]\nname = "Orla Cusack"\n'
              'nicknames = ["Mam", "Orla"]\nphones = ["087 123 4567"]\n')
 

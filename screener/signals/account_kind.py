@@ -8,6 +8,9 @@
   (an SMS Backup & Restore export writes "(Unknown)" for numbers that are
   not saved). For an email the display name is whatever the sender typed, so
   it says nothing about the user's address book.
+- The user's *family*: a display or contact name with the user's own surname
+  ("Vincenzo Marchetti" writing to Philippa Marchetti), when no blocked person
+  has that surname.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import re
 
 from screener.message import Message
-from screener.normalize import FREE_MAIL_DOMAINS, is_email
+from screener.normalize import FREE_MAIL_DOMAINS, fold_name, is_email
 
 # What phones and exports write where a number has no contact.
 _NO_CONTACT = {"unknown", "(unknown)", "no name", "private", "private number", "withheld", "anonymous",
@@ -39,3 +42,21 @@ def saved_contact(msg: Message) -> str:
     if not name or name.lower() in _NO_CONTACT or not _LETTER.search(name):
         return ""
     return name
+
+
+def family_surname(user_name: str, blocked_names) -> str:
+    """The user's surname, folded, when no blocked person shares it ('' otherwise): a writer
+    with that surname is the user's own family, not the blocked person in disguise."""
+    words = fold_name(user_name).split()
+    surname = words[-1] if len(words) >= 2 and len(words[-1]) >= 2 else ""
+    if not surname or any(fold_name(b).split()[-1:] == [surname] for b in blocked_names):
+        return ""
+    return surname
+
+
+def users_family(msg: Message, surname: str) -> bool:
+    """The sender's display or contact name ends with the user's surname (see family_surname)."""
+    if not surname or not msg.sender_name:
+        return False
+    words = fold_name(msg.sender_name).split()
+    return len(words) >= 2 and words[-1] == surname

@@ -47,7 +47,9 @@ COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "pleas
                 "february", "march", "april", "may", "june", "july", "august", "september", "october",
                 "november", "december", "christmas", "easter", "regards", "dear", "happy", "and", "but", "well",
                 "yes", "not", "what", "why", "how", "when", "where", "who", "can", "could", "would", "will", "have",
-                "are", "was", "you", "your", "its", "it's", "his", "her", "they", "there", "then", "also", "best"}
+                "are", "was", "you", "your", "its", "it's", "his", "her", "they", "there", "then", "also", "best",
+                # a signature block's labels ("Tel: 0115 ...", "Mob:") are not private names
+                "tel", "mob", "fax", "mobile", "email", "web", "cell", "phone", "office", "direct", "ext", "address"}
 
 
 _CAPITALISED = re.compile(r"\b([A-Z])([a-z]+)\b")
