@@ -99,6 +99,27 @@ def test_a_private_name_counts_when_written_as_a_name(background):
     assert not any(r.signal == "shared_history" for r in capitalising)   # capitalises, but not this word
 
 
+LOWER_CASE_HISTORY = [
+    "did u feed moose", "moose puked on ur side of the bed lol", "timmies run?? double double",
+    "timmies at 7 bud", "jonesy says hi", "ya jonesy is an idiot i know", "ok", "whatever",
+    "running late, truck wont start", "the truck is fine now", "night bud", "u up",
+]
+
+
+def test_a_lower_case_writers_private_names_are_their_recurring_rare_words(background):
+    """Someone who never capitalises never writes 'Moose': the cat's name is a word they
+    keep using that hardly anyone else does; everyday words ('truck', 'night') are not names."""
+    profile = style.StyleProfile.build("Kyle Dubchak", LOWER_CASE_HISTORY, background)
+    assert {"moose", "timmies", "jonesy"} <= set(profile.names)
+    assert not {"truck", "night", "whatever", "late"} & set(profile.names)
+    vec = style._vectors(["x"])[0]
+    found = [r for r in style.style_reasons(profile, "is moose still ok. just tell me that", vec)
+             if r.signal == "shared_history"]
+    assert found and "'moose'" in found[0].detail
+    capitalising = style.StyleProfile.build("Greg Whit", NAMES_HISTORY, background)
+    assert "please" not in capitalising.names and "schedule" not in capitalising.names
+
+
 def test_a_name_from_the_history_that_is_the_writers_own_is_not_shared_history(background):
     """Colleen, whom the blocked person wrote about, now writes herself: she is a real third person."""
     profile = style.StyleProfile.build("Greg Whit", NAMES_HISTORY + ["Ask Colleen if she wants the pram.", "Rufus bit Colleen again."], background)

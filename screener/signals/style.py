@@ -41,6 +41,7 @@ _INSTITUTIONAL = re.compile(
 _PERSONAL = re.compile(r"\b(?:remember|miss|missed|our|love|babe|darling|x+)\b", re.IGNORECASE)
 _LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
 _SENTENCE_START_CAP = re.compile(r"(?:^|[.!?]\s+|\n)\s*[A-Z]")
+LOWER_CASE_WRITER = 0.3   # fewer of their messages than this start a sentence with a capital: they write in lower case
 COMMON_WORD = 0.003   # a word other people write in lower case in more texts than this is a word, not a name
 COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
                 "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
@@ -187,6 +188,14 @@ class StyleProfile:
             if background.name_freq.get(low, 0) <= 1 and c >= 2 \
                     and background.lower_freq.get(low, 0) <= COMMON_WORD * background.n:   # 'Put', 'Father': words
                 names[low] = name
+        if sum(1 for h in history if _SENTENCE_START_CAP.search(h.strip())) < LOWER_CASE_WRITER * n:
+            # A writer who never capitalises writes 'moose' for Moose: their recurring words that
+            # hardly anyone else writes are the names ('jonesy', 'timmies', 'watermelon').
+            in_messages = Counter(w for h in history for w in set(_LOWER_WORD.findall(h.lower())))
+            for low, c in in_messages.items():
+                if c >= 2 and len(low) >= 4 and low not in COMMON_NAMES and low not in exclude_names \
+                        and low not in names and background.lower_freq.get(low, 0) + background.name_freq.get(low, 0) <= 1:
+                    names[low] = low
         # A habitual greeting ("Thomas," in 33 of 45 messages, "Dear Harriet"), one other people rarely open with.
         openings = {o: c for o, c in Counter(_opening(h) for h in history).items()
                     if o and c >= 3 and c / n >= 0.15 and background.openings.get(o, 0) / background.n < 0.01}
