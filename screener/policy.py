@@ -92,12 +92,8 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
-    counted = [r for r in ev.reasons if not ((ev.saved_contact or ev.users_family) and r.signal in STRANGER_ONLY)]
     leaning = max((ev.tactic_scores.get(t, 0.0) for t in MANIPULATIVE), default=0.0)
-    if not ev.throwaway:   # an organisation's own domain: a blocked person rarely writes from one
-        counted = [Reason(r.signal, r.score * ORGANISATION, r.detail, r.person) if r.signal in STRANGER_ONLY else r
-                   for r in counted]
-    totals = _totals(counted, blocked_names, max(content, leaning if leaning >= LEANING else 0.0))
+    totals = _totals(counted_reasons(ev), blocked_names, max(content, leaning if leaning >= LEANING else 0.0))
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
@@ -143,6 +139,17 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     status = "known" if ev.seen_before else "unknown"
     saved = f", saved in the phone's contacts as '{ev.saved_contact}'" if ev.saved_contact else ""
     return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender{saved}, nothing held it"))
+
+
+def counted_reasons(ev: Evidence) -> list[Reason]:
+    """The identity evidence as it counts for this sender: stranger-only evidence says nothing
+    from a saved contact or the user's family, and half from an organisation's own domain."""
+    if ev.saved_contact or ev.users_family:
+        return [r for r in ev.reasons if r.signal not in STRANGER_ONLY]
+    if not ev.throwaway:   # an organisation's own domain: a blocked person rarely writes from one
+        return [Reason(r.signal, r.score * ORGANISATION, r.detail, r.person) if r.signal in STRANGER_ONLY else r
+                for r in ev.reasons]
+    return list(ev.reasons)
 
 
 def _totals(reasons, blocked_names, content: float) -> dict[str, float]:
