@@ -164,8 +164,12 @@ class TacticModel:
         ranked = np.argsort(-contributions, axis=0)[: top * 6].T.tolist()   # per label, best rows first
         col_list, gram_cols = cols.tolist(), grams.cols.tolist()
 
+        named: dict[int, str] = {}   # a column is often among several labels' best
+
         def gram_of(col: int) -> str:
             """The n-gram hashed to this column; when two share it, the word pair (more telling)."""
+            if col in named:
+                return named[col]
             names, start = [], 0
             while len(names) < 3:   # every occurrence, until three different n-grams are seen
                 try:
@@ -177,7 +181,8 @@ class TacticModel:
                     names.append(name)
                 start = k + 1
             found = [n for n in names if n not in EXPLAIN_STOPWORDS] or names or [""]
-            return max(found, key=lambda n: " " in n)
+            named[col] = max(found, key=lambda n: " " in n)
+            return named[col]
 
         for j, (label, contribution) in enumerate(zip(labels, contributions.T.tolist())):
             chosen: list[str] = []
