@@ -109,8 +109,10 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
             return Decision("quarantine", alert, "intermediary", person, why)
 
     # A confident relay with no name or role ("he's heartbroken, you should call him"):
-    # still a go-between, for the only blocked person there is.
-    if "relay" in ev.tags and ev.tactic_scores.get("relay", 0.0) >= CONFIDENT_RELAY and "self_identification" not in signals:
+    # still a go-between, for the only blocked person there is. Not from a saved contact: for
+    # someone the user knows, that is content alone ("Caleb asked me to help him with a speech").
+    if "relay" in ev.tags and ev.tactic_scores.get("relay", 0.0) >= CONFIDENT_RELAY and not ev.saved_contact \
+            and "self_identification" not in signals:
         person = best if best is not None and totals[best] > 0 else single
         if person is not None:
             why = Reason("policy", ev.tactic_scores["relay"], f"pleads or relays for someone, and {person} is the "

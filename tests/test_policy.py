@@ -10,10 +10,10 @@ A = "Alex Morgan"
 NONE = {t: 0.0 for t in TACTICS}
 
 
-def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9):
+def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9, saved=""):
     scores = dict(NONE, **{t: score for t in tags})
     return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety,
-                    seen_before=seen, suspected_as=suspected, relayed_for=relayed)
+                    seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved)
 
 
 TRUSTED = Reason("trusted", 1.0, "trusted")
@@ -48,6 +48,9 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(tags=("guilt_tripping",), seen=1), "quarantine", "suspected_alias", A, False),
     (ev(tags=("relay",)), "quarantine", "intermediary", A, False),
     (ev(tags=("relay",), score=0.5), "deliver", "unknown", None, False),
+    # a saved contact's confident relay with no name is content alone; naming the person still counts
+    (ev(tags=("relay",), saved="Whitney"), "deliver", "unknown", None, False),
+    (ev(MENTION, tags=("relay",), saved="Whitney"), "quarantine", "intermediary", A, False),
     (ev(seen=5, suspected=A), "quarantine", "suspected_alias", A, False),
     (ev(safety=True), "deliver", "unknown", None, True),
 ])
