@@ -98,6 +98,8 @@ def test_self_identification_in_the_forms_people_use(index, body, score, said):
     "Is Alex Morgan here yet? The meeting started.",       # asks whether they are here
     "Kind regards, Alex C.",                               # another surname's initial: a first name only
     "Minutes attached.\nAlex Morgan will chair next time.\nThanks, Pat",   # a sentence, not a signature line
+    "Sun goes ahead without us.\n\nAl\n\nReuters Market News\nSun outlines its plans for 2003",   # a nickname
+    # on a line above a forwarded article: common ("Greg"), unlike a full name
 ])
 def test_forms_that_only_name_the_person_are_weak_or_nothing(index, body):
     found = reasons_for(index, "+14155550000", body=body).get("self_identification")

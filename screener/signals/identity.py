@@ -317,8 +317,10 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
                                     (initialled, 0.7, _SIGN_BEFORE), (weak, 0.4, _SIGN_BEFORE)):
             if names:
                 alt = "|".join(_name_regex(n, person, full) for n in sorted(names, key=len, reverse=True))
-                # A signature line anywhere (a P.S. may follow it): only a full name or a nickname.
-                line = re.compile(rf"(?m)^(?:{alt})$") if names is strong else None
+                # A signature line anywhere (a P.S. may follow it): only the full name, which a line of
+                # its own rarely holds otherwise ("Greg" alone above a forwarded article is common).
+                line = re.compile(rf"(?m)^{_name_regex(full, person, full)}$") if names is strong and full in names \
+                    else None
                 out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
                             re.compile(rf"\b(?:it'?s|it s|its|this is|it is|im|i'?m|i m|i am)\s+(?:{alt})\b"
                                        rf"|(?<!is )(?<!was )(?<!be )\b(?:{alt})\s+here\b"),
