@@ -59,6 +59,7 @@ def cmd_serve(args) -> int:
     from waitress import create_server
 
     from screener.config import load_config
+    from screener.until_signalled import run_until_signalled
     from screener.web import create_app
 
     config = load_config(args.config)
@@ -71,12 +72,7 @@ def cmd_serve(args) -> int:
     server = create_server(app, host=host, port=port, threads=max(1, args.threads), ident="screener")
     print(f"screener: serving the friend's page on http://{_url_host(host)}:{server.effective_port}/ "
           "(Ctrl-C to stop)", file=sys.stderr)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
+    run_until_signalled(server.run, server.close, "web")   # close(): finish requests in progress, close sockets
     return EXIT_OK
 
 

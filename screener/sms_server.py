@@ -226,21 +226,7 @@ def serve(config, store_path, model, host: str | None = None, port: int | None =
     app_routes = sorted(server.sms_receiver.secrets)
     log.info("sms receiver listening on http://%s:%s (routes: %s)", config.sms.listen if host is None else host,
              server.effective_port, ", ".join(f"/sms/{r}" for r in app_routes))
-    # The server loop runs in a thread; the main thread only waits for SIGINT or SIGTERM,
-    # so a signal always reaches code that can stop the server, whatever the loop is doing.
-    import signal
-    import threading
+    from screener.until_signalled import run_until_signalled
 
-    done = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    loop = threading.Thread(target=server.run, name="sms-receiver", daemon=True)
-    loop.start()
-    try:
-        while not done.wait(0.5) and loop.is_alive():
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        stop(server)
-        loop.join(timeout=5)
-        log.info("sms receiver stopped")
+    run_until_signalled(server.run, lambda: stop(server), "sms-receiver")
+    log.info("sms receiver stopped")
