@@ -36,6 +36,7 @@ from screener.errors import ScreenerError
 from screener.ingest import screen_into_store, screener_for
 from screener.secrets import resolve_secret
 from screener.store import Store, StoreError
+from screener.until_signalled import run_until_signalled
 
 log = logging.getLogger("screener.sms")
 TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -206,8 +207,7 @@ def make_server(config, store_path, model, host: str | None = None, port: int | 
 def stop(server) -> None:
     """Stop a server made by `make_server()` from another thread: let requests in progress finish,
     close the socket, then the store connection."""
-    server.task_dispatcher.shutdown()
-    server.close()
+    server.close()   # waitress: lets the worker threads finish, then closes the sockets
     server.sms_receiver.close()
 
 
@@ -226,7 +226,5 @@ def serve(config, store_path, model, host: str | None = None, port: int | None =
     app_routes = sorted(server.sms_receiver.secrets)
     log.info("sms receiver listening on http://%s:%s (routes: %s)", config.sms.listen if host is None else host,
              server.effective_port, ", ".join(f"/sms/{r}" for r in app_routes))
-    from screener.until_signalled import run_until_signalled
-
     run_until_signalled(server.run, lambda: stop(server), "sms-receiver")
     log.info("sms receiver stopped")

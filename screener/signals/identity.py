@@ -267,7 +267,8 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
                 break
         if best is None:
             continue
-        score, signs, intro = best
+        base, signs, intro = best
+        score = base
         if announce:
             score = min(0.95, score + 0.4)
         other_surname = person.last and len(display) >= 2 and person.last not in display
@@ -283,7 +284,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         if affiliated:
             detail += f" (weak: then gives an affiliation, '{affiliated.group(0).strip()}', as a stranger does)"
         elif score < 0.5:
-            why = (["a common first name"] if best[0] < 0.5 else []) + \
+            why = (["a common first name"] if base < 0.5 else []) + \
                 (["the display name gives another surname"] if other_surname else [])
             detail += f" (weak: {', and '.join(why)})"
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
