@@ -97,6 +97,12 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
+    # A stranger passing on what the children's other parent wants, naming their children.
+    speaks = signals.get("speaks_for")
+    if speaks is not None and not (ev.saved_contact or ev.users_family):
+        why = Reason("policy", speaks.score, f"a go-between for {speaks.person}: {speaks.detail}")
+        return Decision("quarantine", alert, "intermediary", speaks.person, why)
+
     mention = signals.get("mentions_blocked")
     if mention is not None and "self_identification" not in signals:
         person = mention.person or ev.relayed_for or single or best

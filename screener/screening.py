@@ -18,7 +18,7 @@ from screener.model import TacticModel
 from screener.policy import Evidence, decide
 from screener.signals import Reason
 from screener.corpus import DEFAULT_DATA_DIR
-from screener.signals import account_kind, burst, carry, identity, locating, style
+from screener.signals import account_kind, burst, carry, identity, locating, speaks_for, style
 from screener.signals.content import Content, content_signals, explained
 
 
@@ -70,6 +70,7 @@ class Screener:
         self.blocked_names = tuple(p.name for p in config.blocked)
         self.family_surname = account_kind.family_surname(config.user.name, self.blocked_names)
         self.profiles = {}
+        self.parent_roles = {p.name: speaks_for.parent_roles(p.nicknames) for p in config.blocked}
         self._style = None
         self._lookalike_cache: dict = {}
         if any(p.history for p in config.blocked) or held_texts:
@@ -101,6 +102,13 @@ class Screener:
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
                                                 writer_name=msg.sender_name)]
 
+    def _speaks_for(self, msg: Message) -> list[Reason]:
+        own = set(msg.sender_name.lower().split())
+        return [r for name, p in self.profiles.items()
+                for r in speaks_for.speaks_for_reasons(
+                    msg.text, name, self.parent_roles.get(name, ()), {k: v for k, v in p.names.items() if k not in own},
+                    lambda text: [n for n in style.mentioned_names(p, text) if n.lower() not in own])]
+
     def _lookalike(self, msg: Message, key: str) -> list[Reason]:
         """Look-alike evidence depends only on the sender, so it is worked out once per sender."""
         cache_key = (key, msg.sender, msg.sender_name)
@@ -120,6 +128,7 @@ class Screener:
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             reasons += self._style_reasons(msg, i)
+            reasons += self._speaks_for(msg)
             earlier = carry.for_sender(self.state.earlier, key)
             reasons += locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)

@@ -230,8 +230,43 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
-    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
+    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
+    # a borrowed phone or account: "on Mam's phone", "this is Rhodri's phone but it's Carys"
+    r"|(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?[a-z]+'?s (?:phone|mobile|cell|ipad|tablet|laptop|account|email)"
+    r"|this is [a-z]+'?s (?:phone|mobile|cell|number))",
     )
+
+_SIGN_BEFORE_WORDS = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature
+# A sign-off of the writer's initials as people write them: "N.D.", "J.P. x", "ND" on its own line.
+_INITIALS = re.compile(r"([A-Z])\.\s?([A-Z])\.?(?:\s?([A-Z])\.)?|([A-Z])([A-Z])([A-Z])?")
+# Capitals that are a word or an abbreviation, not initials.
+_NOT_INITIALS = {"OK", "TY", "PS", "NB", "XX", "XO", "BB", "GG", "HI", "NO", "SO", "GO", "US", "UK", "TV", "OH", "AM",
+                 "PM", "DC", "ID", "IT", "IS", "MY", "BY", "ME", "WE", "UP", "ON", "IN", "OF", "TO", "AT", "OR", "DO",
+                 "OMG", "LOL", "WTF", "FYI", "ASAP", "BTW", "TTYL", "XXX", "IMO", "RIP", "THX", "YES", "YOU", "AND",
+                 "THE", "ILY", "GBU", "BRB", "NHS", "USA", "GP", "MD", "DR", "RN", "HR"}
+_CLOSING = re.compile(rf"^(?:{_SIGN_BEFORE_WORDS})[,\s]+", re.IGNORECASE)
+_TRAILING_KISSES = re.compile(r"(?:[\s,]*\b[xX]+\b)+[\s.!]*$")
+
+
+def signed_initials(text: str) -> str:
+    """The initials the message is signed with ("Which gym. N.D." -> "ND"), or ''."""
+    last = _SENTENCE_END.split(_TRAILING_KISSES.sub("", text.strip()).strip())[-1].strip()
+    last = _CLOSING.sub("", last)
+    if len(last) > 8:
+        return ""
+    m = _INITIALS.fullmatch(last)
+    if m is None:
+        return ""
+    letters = "".join(g for g in m.groups() if g)
+    return "" if letters in _NOT_INITIALS or (m.group(4) and "." in last) else letters
+
+
+def _initials(name: str) -> set[str]:
+    """A person's initials: first and last ('ND'), and with middle names when they have them."""
+    parts = fold_name(name).split()
+    if len(parts) < 2:
+        return set()
+    return {(parts[0][0] + parts[-1][0]).upper(), "".join(w[0] for w in parts).upper()}
 
 
 def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
@@ -246,9 +281,13 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     announce = _NEW_CONTACT.search(lowered)   # patterns are lower case: faster than IGNORECASE
     form = _name_form(text, lowered)
     people = [p for p in index.people if _may_name(form, p)]
+    initials = signed_initials(text)
     if not people:
-        return [Reason("new_contact_announced", 0.5,
-                       f"announces a new number or account ('{quote(text, lowered, announce)}')")] if announce else []
+        reasons = _initials_reasons(initials, msg, index, set(), announce) if initials else []
+        if announce and not reasons:
+            reasons.append(Reason("new_contact_announced", 0.5,
+                                  f"announces a new number or account ('{quote(text, lowered, announce)}')"))
+        return reasons
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
@@ -288,10 +327,35 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
                 (["the display name gives another surname"] if other_surname else [])
             detail += f" (weak: {', and '.join(why)})"
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
+    if initials:
+        reasons += _initials_reasons(initials, msg, index, {r.person for r in reasons}, announce)
     if announce and not reasons:
         reasons.append(Reason("new_contact_announced", 0.5,
                               f"announces a new number or account ('{quote(text, lowered, announce)}')", None))
     return reasons
+
+
+INITIALS_SCORE = 0.6   # stronger than a first name alone (0.4), weaker than a signed full name (0.85)
+
+
+def _initials_reasons(initials: str, msg: Message, index: IdentityIndex, named: set, announce) -> list[Reason]:
+    """Signed with a blocked person's initials ("N.D."), by a writer whose own display name
+    does not explain them; not for a person (in `named`) whose name the message already signs."""
+    display = fold_name(msg.sender_name or split_display(msg.sender)[0])
+    explained = initials in _initials(display)
+    out = []
+    for person in index.people:
+        if person.name in named or initials not in _initials(person.name) or \
+                (explained and fold_name(person.name) != display):
+            continue
+        score = min(0.95, INITIALS_SCORE + 0.4) if announce else INITIALS_SCORE
+        out.append(Reason("self_identification", score,
+                          f"signs the message with {person.name}'s initials ('{_dotted(initials)}')", person.name))
+    return out
+
+
+def _dotted(initials: str) -> str:
+    return ".".join(initials) + "."
 
 
 _PATTERN_CACHE: dict = {}
@@ -339,8 +403,12 @@ def _name_regex(name: str, person: PersonIndex, full: str) -> str:
 
 # After an introduced name: "with Front Range Fence", "from the gym", "at Dr Patel's surgery"
 # (not "from my new phone", "from work" or "here").
-_AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|your|this|a new|the new|work|home)\b)\S")
-_SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"
+_AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|your|this|a new|the new|work|home)\b)\S"
+                          # or someone else's: "its bren, kirsty's other half", "Sam, Dave's brother"
+                          r"|\s+(?!(?:my|your|ur|yer|ya|the|a)\b)[a-z]+(?: s)? (?:other half|husband|wife|partner|boyfriend"
+                          r"|girlfriend|fella|missus|mate|friend|pal|neighbou?r|colleague|cousin|brother|sister|flatmate"
+                          r"|roommate)\b")
+_SIGN_BEFORE = _SIGN_BEFORE_WORDS
 _ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
 _SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
 

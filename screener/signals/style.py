@@ -259,7 +259,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
     own = set(writer_name.lower().split())
-    mentioned = [m for m in _mentioned_names(profile, text) if m.lower() not in own]
+    mentioned = [m for m in mentioned_names(profile, text) if m.lower() not in own]
     if mentioned and not _INSTITUTIONAL.search(text):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
@@ -269,7 +269,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     return reasons
 
 
-def _mentioned_names(profile: StyleProfile, text: str) -> list[str]:
+def mentioned_names(profile: StyleProfile, text: str) -> list[str]:
     """Their private names in `text`: capitalised as names are, or in any case from a writer
     who never capitalises (lower-case writers write 'biscuit' for Biscuit)."""
     if not profile.names:

@@ -1,0 +1,133 @@
+"""Issue 4, third pass: initials as a signature, a borrowed phone, a writer who places
+themselves as someone else's partner, and a stranger passing on the other parent's wishes."""
+
+import json
+
+import pytest
+
+from screener.config import load_config
+from screener.message import Message
+from screener.screening import Screener
+from screener.signals import identity, speaks_for
+
+GRANDMOTHER = ('[user]\nname = "Shauna MacKinnon"\nregion = "CA"\n[[blocked]]\nname = "Nuala Devane"\n'
+               'nicknames = ["Nana"]\nphones = ["902 555 0144"]\n')
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    path = tmp_path_factory.mktemp("nuala") / "c.toml"
+    path.write_text(GRANDMOTHER)
+    return identity.IdentityIndex.from_config(load_config(path))
+
+
+def self_id(index, body, name=""):
+    found = identity.self_identification(Message(id="1", sender="+19025550999", sender_name=name, body=body), index)
+    return {r.signal: r for r in found}
+
+
+@pytest.mark.parametrize("body", ["Cormac's tournament. Saturday. Which gym. N.D.", "Happy New Year. N.D.",
+                                  "Mind yourself.\nLove, N.D. xx", "I have posted a card\nND"])
+def test_a_message_signed_with_the_persons_initials(index, body):
+    r = self_id(index, body)["self_identification"]
+    assert r.person == "Nuala Devane" and r.score == identity.INITIALS_SCORE
+    assert r.detail == "signs the message with Nuala Devane's initials ('N.D.')"
+
+
+@pytest.mark.parametrize("body, name", [
+    ("Running late, be there at 6. OK", ""),                # capitals that are a word
+    ("N.D. the gate code changed, it is 4471 now", ""),     # not where a signature goes
+    ("Parcel left in the porch. ND delivery", ""),          # inside a sentence
+    ("Thanks for the lift on Sunday. N.D.", "Nora Dunne"),  # the writer's own initials
+    ("See you Saturday. J.P.", ""),                         # somebody else's
+])
+def test_capitals_that_are_not_the_persons_initials(index, body, name):
+    assert "self_identification" not in self_id(index, body, name)
+
+
+def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Lowri Jenkins"\nregion = "GB"\n[[blocked]]\n'
+                                     'name = "Carys Bevan"\nnicknames = ["Car"]\nphones = ["07700 900111"]\n')
+    idx = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    alone = identity.self_identification(Message(id="1", sender="+447700900222",
+                                                 body="okay that was me on Mam's phone. sorry."), idx)
+    assert [r.signal for r in alone] == ["new_contact_announced"] and "on Mam's phone" in alone[0].detail
+    named = identity.self_identification(Message(
+        id="1", sender="+447700900222", body="Lowri this is Rhodri's phone but it's Carys, he doesn't know I've got it"),
+        idx)
+    # a first name alone is weak (0.4); on a borrowed phone it is the writer owning up
+    assert named[0].signal == "self_identification" and named[0].score == pytest.approx(0.8)
+    ordinary = identity.self_identification(Message(id="1", sender="+447700900222",
+                                                    body="Sent from my phone, sorry for typos"), idx)
+    assert ordinary == []
+
+
+def test_a_name_placed_as_someone_elses_partner_is_weak(tmp_path):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Anna Whitcombe"\nregion = "NZ"\n[[blocked]]\n'
+                                     'name = "Brendon Tapsell"\nnicknames = ["Bren"]\nphones = ["021 048 7731"]\n')
+    idx = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    def found(body):
+        return identity.self_identification(Message(id="1", sender="+64225550101", body=body), idx)[0]
+    other = found("hey anna its bren, kirstys other half. any chance we could borrow your trailer sat")
+    assert other.score <= 0.4 and "gives an affiliation" in other.detail
+    assert found("its bren. answer your phone").score >= 0.85
+
+
+HISTORY = ["Georgia left her boots in the ute again. I'll drop them round Thursday",
+           "Hunter wants to go to the Chiefs game. I'll take him if you say yes",
+           "calving's flat out. can't do Saturday. tell Georgia sorry",
+           "Hunter lost a tooth at training. he's stoked",
+           "Moss threw a shoe. farrier's coming Tuesday. Georgia can't ride till then",
+           "Georgia's report came. she's doing alright at maths",
+           "Hunter needs new boots before the season"]
+
+
+def make_screener(tmp_path, model, nicknames='["Bren", "Dad"]'):
+    (tmp_path / "h.jsonl").write_text("".join(json.dumps({"id": f"h{i}", "sender": "+64210487731", "body": b}) + "\n"
+                                              for i, b in enumerate(HISTORY)))
+    (tmp_path / "c.toml").write_text(
+        '[user]\nname = "Anna Whitcombe"\nregion = "NZ"\n[[blocked]]\nname = "Brendon Tapsell"\n'
+        f'nicknames = {nicknames}\nphones = ["021 048 7731"]\nhistory = "h.jsonl"\n')
+    return Screener(load_config(tmp_path / "c.toml"), model)
+
+
+PONY_CLUB = ("Hi Anna\n\nJust confirming Georgia is carrying on with us for 2026. Her dad also asked if Georgia can "
+             "ride at the rally on the 21st. Can you flick back a yes so we can enter her.\n\nCheers\nSecretary")
+
+
+@pytest.mark.parametrize("body, said", [
+    (PONY_CLUB, "Her dad also asked"),
+    ("kia ora anna, mike from the vets. Moss is fine now. georgias dad asked us to let you know as he cant get "
+     "through to you", "georgias dad asked"),
+    ("Would you be ok with Hunter's dad being added back on the school app?", "Hunter's dad being added"),
+])
+def test_a_stranger_passing_on_the_other_parents_wishes_is_a_go_between(tmp_path, model, body, said):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="pony.club.sec@gmail.com", channel="email",
+                                                       sender_name="Club Secretary", body=body)])[0]
+    assert v.action == "quarantine" and v.sender_status == "intermediary" and v.blocked_person == "Brendon Tapsell"
+    r = {x.signal: x for x in v.reasons}["speaks_for"]
+    assert f"'{said}'" in r.detail and "from Brendon Tapsell's past messages" in r.detail
+
+
+@pytest.mark.parametrize("body", [
+    "Emma's dad asked if Georgia can come to the party on Saturday",   # somebody else's parent
+    "Georgia's dad picked her up at 3 today, all fine",                 # a parent mentioned, no wish passed on
+    "Her dad asked if she can ride at the rally",                       # no child of theirs named
+])
+def test_parents_mentioned_without_passing_on_their_wishes(tmp_path, model, body):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms", body=body)])[0]
+    assert "speaks_for" not in {r.signal for r in v.reasons}
+
+
+def test_speaking_for_a_parent_needs_the_person_to_be_one(tmp_path, model):
+    assert speaks_for.parent_roles(("Bren", "Georgia and Hunter's dad")) == speaks_for.FATHER
+    assert speaks_for.parent_roles(("Nana", "Mrs. Devane")) == ()
+    screener = make_screener(tmp_path, model, nicknames='["Bren"]')
+    v = screener.screen([Message(id="1", sender="+64225550101", channel="sms", body=PONY_CLUB)])[0]
+    assert "speaks_for" not in {r.signal for r in v.reasons}
+
+
+def test_a_saved_contact_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms",
+                                                       sender_name="Aunty Jo", body=PONY_CLUB)])[0]
+    assert v.sender_status != "intermediary"
