@@ -106,8 +106,8 @@ class Screener:
         own = set(msg.sender_name.lower().split())
         return [r for name, p in self.profiles.items()
                 for r in speaks_for.speaks_for_reasons(
-                    msg.text, name, self.parent_roles.get(name, ()), {k: v for k, v in p.names.items() if k not in own},
-                    lambda text: [n for n in style.mentioned_names(p, text) if n.lower() not in own])]
+                    msg.text, name, self.parent_roles.get(name, ()), p.names,
+                    lambda text: [n for n in style.mentioned_names(p, text) if n.lower() not in own], own)]
 
     def _lookalike(self, msg: Message, key: str) -> list[Reason]:
         """Look-alike evidence depends only on the sender, so it is worked out once per sender."""

@@ -51,9 +51,10 @@ def parent_roles(nicknames: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def speaks_for_reasons(text: str, person: str, roles: tuple[str, ...], private: dict[str, str],
-                       children_in) -> list[Reason]:
+                       children_in, writer: set[str] = frozenset()) -> list[Reason]:
     """`private`: the person's private names (lower case -> as written) from their history;
-    `children_in(text)`: those of them that `text` mentions as names are mentioned."""
+    `children_in(text)`: those of them that `text` mentions as names are mentioned;
+    `writer`: the words of the writer's own name, which are not a child's."""
     if not roles or not private:
         return []
     pattern = _PATTERNS.get(roles)
@@ -67,7 +68,7 @@ def speaks_for_reasons(text: str, person: str, roles: tuple[str, ...], private: 
     for m in pattern.finditer(low, found.start()):
         child = m.group("child") or m.group("child2")
         if child is not None:   # "Georgia's dad asked" names the child; "Emma's dad asked" is somebody else's
-            if child not in private:
+            if child not in private or child in writer:
                 continue
             named = [private[child]]
         else:                   # "her dad asked": whose, the rest of the message says
