@@ -250,7 +250,10 @@ _TRAILING_KISSES = re.compile(r"(?:[\s,]*\b[xX]+\b)+[\s.!]*$")
 
 def signed_initials(text: str) -> str:
     """The initials the message is signed with ("Which gym. N.D." -> "ND"), or ''."""
-    last = _SENTENCE_END.split(_TRAILING_KISSES.sub("", text.strip()).strip())[-1].strip()
+    tail = text[-40:].rstrip()   # a signature is at the end: the rest of the text is not read
+    if not any(c.isupper() for c in tail[-14:]):
+        return ""
+    last = _SENTENCE_END.split(_TRAILING_KISSES.sub("", tail).strip())[-1].strip()
     last = _CLOSING.sub("", last)
     if len(last) > 8:
         return ""
