@@ -131,3 +131,14 @@ def test_a_saved_contact_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms",
                                                        sender_name="Aunty Jo", body=PONY_CLUB)])[0]
     assert v.sender_status != "intermediary"
+
+
+@pytest.mark.parametrize("body, announced", [
+    ("Hey it's Tanya, new number! Save this one and delete the old one", False),   # a friend says who she is
+    ("Hiya! New number, it's Shona from antenatal, the old phone finally died.", False),
+    ("its me, new number. dont block this one please", True),
+    ("new number, save it", True),
+    ("It's Mum, Kevin set me up with a new phone", True),                         # a role, not another name
+])
+def test_a_new_number_announced_under_another_name_is_not_the_blocked_person(index, body, announced):
+    assert ("new_contact_announced" in self_id(index, body)) == announced

@@ -287,7 +287,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     initials = signed_initials(text)
     if not people:
         reasons = _initials_reasons(initials, msg, index, set(), announce) if initials else []
-        if announce and not reasons:
+        if announce and not reasons and not _names_someone_else(lowered):
             reasons.append(Reason("new_contact_announced", 0.5,
                                   f"announces a new number or account ('{quote(text, lowered, announce)}')"))
         return reasons
@@ -336,6 +336,21 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
         reasons.append(Reason("new_contact_announced", 0.5,
                               f"announces a new number or account ('{quote(text, lowered, announce)}')", None))
     return reasons
+
+
+# "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
+# person says "it's me" (or their own name, weighed above).
+_INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b")
+_NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "only", "not", "really", "so", "been",
+               "about", "all", "because", "gonna", "going", "here", "him", "her", "him", "his", "now", "ok", "okay",
+               "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very", "what", "who", "hard",
+               "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
+
+
+def _names_someone_else(lowered: str) -> bool:
+    """The writer introduces themselves by a name (one no blocked person uses: the caller found none)."""
+    found = _INTRODUCED_AS.search(lowered)
+    return found is not None and found.group(1) not in _NOT_A_NAME and found.group(1) not in ROLE_WORDS
 
 
 INITIALS_SCORE = 0.6   # stronger than a first name alone (0.4), weaker than a signed full name (0.85)
