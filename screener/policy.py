@@ -49,6 +49,7 @@ STRANGER_ONLY = ("style_match", "shared_history", "locating", "prying")
 # From an organisation's own domain (not a number, not free mail) they count at this share: a
 # family lawyer writes formally and names the children; a blocked person opens a Gmail.
 ORGANISATION = 0.5
+WARM = {"hoovering", "love_bombing"}   # re-contact tactics whose words a friend's hello shares
 # Tactics that count as manipulative content from an unknown sender.
 MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
 
@@ -135,8 +136,11 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     # address, the accounts a blocked person opens; an organisation's own domain is not one
     # (a look-alike of the person's own domain is identity evidence above), and neither is
     # a number the user saved in their phone's contacts (identity evidence above still counts).
+    # Not a warm hello from someone who announces a new number and says who they are ("Hey it's
+    # Tanya, new number! Save this one"): the words of re-contact, from a friend.
+    friend_hello = "announced_as_other" in signals and set(manipulative) <= WARM
     if (quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative and ev.throwaway
-            and not ev.saved_contact):
+            and not ev.saved_contact and not friend_hello):
         person = best if best is not None and totals[best] > 0.5 * content else single
         first = ("first contact from this sender" if not ev.seen_before else
                  f"a new sender (only {ev.seen_before} earlier message{'s' if ev.seen_before > 1 else ''})")

@@ -142,3 +142,18 @@ def test_a_saved_contact_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
 ])
 def test_a_new_number_announced_under_another_name_is_not_the_blocked_person(index, body, announced):
     assert ("new_contact_announced" in self_id(index, body)) == announced
+
+
+def test_a_friends_new_number_hello_is_delivered_and_the_blocked_persons_is_not(tmp_path, model):
+    (tmp_path / "c.toml").write_text(GRANDMOTHER)
+    screener = Screener(load_config(tmp_path / "c.toml"), model)
+    friend, blocked = screener.screen([
+        Message(id="1", sender="+19025550101", channel="sms",
+                body="Hey it's Tanya, new number! Bell finally let me out of my contract lol. Save this one and "
+                     "delete the old one"),
+        Message(id="2", sender="+19025550102", channel="sms",
+                body="hey its me, new number. save this one and delete the old one. miss you"),
+    ])
+    assert friend.action == "deliver"
+    assert any(r.signal == "announced_as_other" and "'it's Tanya'" in r.detail for r in friend.reasons)
+    assert blocked.action == "quarantine"

@@ -287,9 +287,8 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     initials = signed_initials(text)
     if not people:
         reasons = _initials_reasons(initials, msg, index, set(), announce) if initials else []
-        if announce and not reasons and not _names_someone_else(lowered):
-            reasons.append(Reason("new_contact_announced", 0.5,
-                                  f"announces a new number or account ('{quote(text, lowered, announce)}')"))
+        if announce and not reasons:
+            reasons.append(_announcement(text, lowered, announce))
         return reasons
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
@@ -333,9 +332,18 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     if initials:
         reasons += _initials_reasons(initials, msg, index, {r.person for r in reasons}, announce)
     if announce and not reasons:
-        reasons.append(Reason("new_contact_announced", 0.5,
-                              f"announces a new number or account ('{quote(text, lowered, announce)}')", None))
+        reasons.append(_announcement(text, lowered, announce))
     return reasons
+
+
+def _announcement(text: str, lowered: str, announce) -> Reason:
+    """A new number or account announced without a blocked person's name: evidence, unless the
+    writer says who they are by another name."""
+    other = _names_someone_else(lowered)
+    if other:
+        return Reason("announced_as_other", 0.0, f"announces a new number or account as somebody else "
+                                                 f"('{quote(text, lowered, other)}', a name no blocked person uses)")
+    return Reason("new_contact_announced", 0.5, f"announces a new number or account ('{quote(text, lowered, announce)}')")
 
 
 # "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
@@ -347,10 +355,13 @@ _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "onl
                "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
 
 
-def _names_someone_else(lowered: str) -> bool:
-    """The writer introduces themselves by a name (one no blocked person uses: the caller found none)."""
+def _names_someone_else(lowered: str):
+    """Where the writer introduces themselves by a name (one no blocked person uses: the caller
+    found none), or None."""
     found = _INTRODUCED_AS.search(lowered)
-    return found is not None and found.group(1) not in _NOT_A_NAME and found.group(1) not in ROLE_WORDS
+    if found is None or found.group(1) in _NOT_A_NAME or found.group(1) in ROLE_WORDS:
+        return None
+    return found
 
 
 INITIALS_SCORE = 0.6   # stronger than a first name alone (0.4), weaker than a signed full name (0.85)
