@@ -117,3 +117,10 @@ def test_mentions_by_name_and_role(index):
 def test_announced_numbers(index):
     msg = Message(id="1", body="its me, new number 415-555-0188 dont block it")
     assert identity.announced_addresses(msg, "US") == ["+14155550188"]
+
+
+@pytest.mark.parametrize("sender", ["@@", "a@b@c", "@", "x@"])
+def test_broken_addresses_give_evidence_or_none_and_never_fail(index, sender):
+    """Found by the fuzz test: a sender of '@@' crashed the look-alike check."""
+    found = reasons_for(index, sender, body="hello")
+    assert all(r.score >= 0 for r in found.values())

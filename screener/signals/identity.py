@@ -142,7 +142,7 @@ def _saved_as_family(msg: Message) -> bool:
 
 
 def _email_lookalike(key: str, person: PersonIndex) -> Reason | None:
-    local, domain = key.split("@")
+    local, _, domain = key.rpartition("@")   # a key is not always a valid address ("@@" from a broken header)
     local_skel, local_core = skeleton(local), core(local)
     best: Reason | None = None
 
