@@ -337,3 +337,13 @@ def test_a_habitual_greeting_is_a_style_cue(background):
     assert "opens with" not in str(style.style_reasons(profile, text, vec))
     hello = style.StyleProfile.build("Gregory Whitfield", [f"Hi,\n{line}" for line in NAMES_HISTORY], background)
     assert hello.openings == {}
+
+
+def test_a_name_with_an_apostrophe_s_is_topic_not_a_style_marker(background):
+    """'Nora's' in most of a co-parent's messages is the child, shared history's business,
+    not a habit of writing: counted as style too, it would count twice."""
+    history = ["Nora's backpack is in the car.", "Nora's carb list is in the front pocket.",
+               "Pick up at 3. Nora's tired.", "Nora's recital is Friday at six.", "Reminder: Nora's inhaler.",
+               "Nora's teacher emailed me.", "Nora's fine. Thx."]
+    profile = style.StyleProfile.build("Jocelyn Marrero", history, background)
+    assert "nora" in profile.names and "nora's" not in profile.markers

@@ -172,7 +172,7 @@ class StyleProfile:
         markers = {}
         for word, c in counts.items():
             share = c / n
-            if c >= 2 and share >= 0.06 and word not in capitalised:
+            if c >= 2 and share >= 0.06 and word not in capitalised and word.removesuffix("'s") not in capitalised:
                 ratio = share / (background.doc_freq.get(word, 0.0) + 1.0 / background.n)
                 if ratio >= 6:
                     markers[word] = ratio
