@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from screener.labels import TACTICS
 from screener.message import Message
 from screener.model import TacticModel
@@ -45,11 +47,15 @@ def explained(model: TacticModel, msg: Message, content: Content) -> list[Reason
 def content_signals(model: TacticModel, messages: list[Message]) -> list[Content]:
     scores = model.score([m.text for m in messages])
     col = {label: j for j, label in enumerate(scores.labels)}
+    # The whole batch at once: rounded tactic scores and which pass their thresholds, as lists.
+    order = [col[t] for t in TACTICS]
+    rounded = np.round(scores.probs[:, order].astype(np.float64), 4).tolist()
+    passed = (scores.probs >= scores.thresholds)[:, order].tolist()
     out = []
     for i, msg in enumerate(messages):
         row, thr = scores.probs[i], scores.thresholds[i]
-        tactic_scores = {t: round(float(row[col[t]]), 4) for t in TACTICS}
-        tags = [t for t in TACTICS if bool(row[col[t]] >= thr[col[t]])]
+        tactic_scores = dict(zip(TACTICS, rounded[i]))
+        tags = [t for t, above in zip(TACTICS, passed[i]) if above]
         # Go-between phrases only count with some model support, so read them only then.
         relay_hint = relay_reason(msg.text) if tactic_scores["relay"] >= 0.5 * thr[col["relay"]] else None
         if relay_hint and "relay" not in tags:
