@@ -350,7 +350,7 @@ def _announcement(text: str, lowered: str, announce) -> Reason:
 # person says "it's me" (or their own name, weighed above).
 _INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b")
 _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "only", "not", "really", "so", "been",
-               "about", "all", "because", "gonna", "going", "here", "him", "her", "him", "his", "now", "ok", "okay",
+               "about", "all", "because", "gonna", "going", "here", "him", "her", "his", "now", "ok", "okay",
                "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very", "what", "who", "hard",
                "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
 
