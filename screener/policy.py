@@ -98,9 +98,10 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
-    # A stranger passing on what the children's other parent wants, naming their children.
+    # A stranger passing on what the children's other parent wants, naming their children, from
+    # a number or free mail (a school's own domain telling the user what the father asked is the school).
     speaks = signals.get("speaks_for")
-    if speaks is not None and not (ev.saved_contact or ev.users_family):
+    if speaks is not None and ev.throwaway and not (ev.saved_contact or ev.users_family):
         why = Reason("policy", speaks.score, f"a go-between for {speaks.person}: {speaks.detail}")
         return Decision("quarantine", alert, "intermediary", speaks.person, why)
 

@@ -127,6 +127,12 @@ def test_speaking_for_a_parent_needs_the_person_to_be_one(tmp_path, model):
     assert "speaks_for" not in {r.signal for r in v.reasons}
 
 
+def test_an_organisations_own_domain_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="office@hamiltoneast.school.nz", channel="email",
+                                                       sender_name="Hamilton East School", body=PONY_CLUB)])[0]
+    assert "speaks_for" in {r.signal for r in v.reasons} and v.sender_status != "intermediary"
+
+
 def test_a_saved_contact_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms",
                                                        sender_name="Aunty Jo", body=PONY_CLUB)])[0]
