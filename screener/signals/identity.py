@@ -230,11 +230,21 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
-    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
-    # a borrowed phone or account: "on Mam's phone", "this is Rhodri's phone but it's Carys"
-    r"|(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?[a-z]+'?s (?:phone|mobile|cell|ipad|tablet|laptop|account|email)"
-    r"|this is [a-z]+'?s (?:phone|mobile|cell|number))",
+    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
     )
+# A borrowed phone or account: "on Mam's phone", "this is Rhodri's phone but it's Carys" (read only
+# when a possessive comes before a device: most texts hold none).
+_BORROWED = re.compile(r"\b(?:(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?[a-z]+'?s "
+                       r"(?:phone|mobile|cell|ipad|tablet|laptop|account|email)|this is [a-z]+'?s (?:phone|mobile|cell|number))")
+_BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s laptop", "s account", "s email", "s number")
+
+
+def announcement_in(lowered: str):
+    """Where the lower-cased text announces a new number or account (or a borrowed one), or None."""
+    found = _NEW_CONTACT.search(lowered)
+    if found is None and any(map(lowered.__contains__, _BORROWED_HINTS)):
+        found = _BORROWED.search(lowered)
+    return found
 
 _SIGN_BEFORE_WORDS = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature
 # A sign-off of the writer's initials as people write them: "N.D.", "J.P. x", "ND" on its own line.
@@ -281,7 +291,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     text = msg.body
     reasons = []
     lowered = lower(text)
-    announce = _NEW_CONTACT.search(lowered)   # patterns are lower case: faster than IGNORECASE
+    announce = announcement_in(lowered)   # patterns are lower case: faster than IGNORECASE
     form = _name_form(text, lowered)
     people = [p for p in index.people if _may_name(form, p)]
     initials = signed_initials(text)
@@ -458,7 +468,7 @@ _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 def announced_addresses(msg: Message, region: str) -> list[str]:
     """Numbers or addresses a message announces as the writer's new contact."""
-    if not _NEW_CONTACT.search(lower(msg.body)):
+    if not announcement_in(lower(msg.body)):
         return []
     found = []
     for raw in _PHONE_IN_TEXT.findall(msg.body):
