@@ -16,8 +16,8 @@ from screener.signals import Reason
 
 # Evidence about who writes, not about this one message's content or its sender's address
 # (look-alike and display-name evidence is worked out again for every message anyway).
-CARRIED = ("style_match", "shared_history", "self_identification", "new_contact_announced", "pretext",
-           "locating", "prying", "unmasked")
+CARRIED = ("style_match", "shared_history", "self_identification", "new_contact_announced", "announced_as_other",
+           "pretext", "locating", "prying", "unmasked")
 MAX_SENDERS = 20_000
 EARLIER = "in an earlier message from this sender: "
 

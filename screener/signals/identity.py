@@ -232,9 +232,9 @@ _NEW_CONTACT = re.compile(
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
     r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
     )
-# A borrowed phone or account: "on Mam's phone", "this is Rhodri's phone but it's Carys" (read only
+# A borrowed phone or account: "on Mam's phone", "on Agnes next door's phone", "this is Rhodri's phone" (read only
 # when a possessive comes before a device: most texts hold none).
-_BORROWED = re.compile(r"\b(?:(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?[a-z]+'?s "
+_BORROWED = re.compile(r"\b(?:(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?(?:[a-z]+ ){0,2}[a-z]+'?s "
                        r"(?:phone|mobile|cell|ipad|tablet|laptop|account|email)|this is [a-z]+'?s (?:phone|mobile|cell|number))")
 _BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s laptop", "s account", "s email", "s number")
 
@@ -351,8 +351,9 @@ def _announcement(text: str, lowered: str, announce) -> Reason:
     writer says who they are by another name."""
     other = _names_someone_else(lowered)
     if other:
-        return Reason("announced_as_other", 0.0, f"announces a new number or account as somebody else "
-                                                 f"('{quote(text, lowered, other)}', a name no blocked person uses)")
+        return Reason("announced_as_other", AS_OTHER, f"announces a new number or account as somebody else "
+                                                      f"('{quote(text, lowered, other)}', a name no blocked person uses:"
+                                                      " weak, as a friend's new number is)")
     return Reason("new_contact_announced", 0.5, f"announces a new number or account ('{quote(text, lowered, announce)}')")
 
 
@@ -363,6 +364,9 @@ _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "onl
                "about", "all", "because", "gonna", "going", "here", "him", "her", "his", "now", "ok", "okay",
                "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very", "what", "who", "hard",
                "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
+
+
+AS_OTHER = 0.25   # half an anonymous announcement: a fake coach's "It's Gaz from Rovers, got a new phone" is one too
 
 
 def _names_someone_else(lowered: str):
