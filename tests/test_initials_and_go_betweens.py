@@ -61,7 +61,7 @@ def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
                                                     body="Sent from my phone, sorry for typos"), idx)
     assert ordinary == []
     neighbour = identity.self_identification(Message(id="1", sender="+447700900222",
-                                                     body="Fiona this is Gordon on Agnes next door's phone."), idx)
+                                                     body="Sorry, on Agnes next door's phone. Dougal is ill."), idx)
     assert neighbour[0].signal == "new_contact_announced" and "next door's phone" in neighbour[0].detail
 
 
