@@ -116,6 +116,7 @@ def test_a_stranger_passing_on_the_other_parents_wishes_is_a_go_between(tmp_path
     "Emma's dad asked if Georgia can come to the party on Saturday",   # somebody else's parent
     "Georgia's dad picked her up at 3 today, all fine",                 # a parent mentioned, no wish passed on
     "Her dad asked if she can ride at the rally",                       # no child of theirs named
+    "Your dad asked if Georgia can come for lunch on Sunday",           # the user's own father
 ])
 def test_parents_mentioned_without_passing_on_their_wishes(tmp_path, model, body):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms", body=body)])[0]
@@ -125,6 +126,7 @@ def test_parents_mentioned_without_passing_on_their_wishes(tmp_path, model, body
 def test_speaking_for_a_parent_needs_the_person_to_be_one(tmp_path, model):
     assert speaks_for.parent_roles(("Bren", "Georgia and Hunter's dad")) == speaks_for.FATHER
     assert speaks_for.parent_roles(("Nana", "Mrs. Devane")) == ()
+    assert speaks_for.parent_roles(("Dad", "Pops", "Grandpa Lyle")) == ()   # the user's father: "her dad" is the user
     screener = make_screener(tmp_path, model, nicknames='["Bren"]')
     v = screener.screen([Message(id="1", sender="+64225550101", channel="sms", body=PONY_CLUB)])[0]
     assert "speaks_for" not in {r.signal for r in v.reasons}

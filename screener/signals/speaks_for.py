@@ -29,7 +29,8 @@ _WISH = (r"(?:'s|s| has| had| also| just| is| was| would| did)?\s*(?:also\s+)?"
 
 def _role_patterns(roles: tuple[str, ...]) -> re.Pattern:
     role = "|".join(roles)
-    owner = r"(?:her|his|their|the kids'?|the children'?s|the boys'?|the girls'?|your|ur|{child}'?s)"
+    # not "your dad": to a co-parent that is the user's own father
+    owner = r"(?:her|his|their|the kids'?|the children'?s|the boys'?|the girls'?|{child}'?s)"
     return re.compile(
         rf"\b{owner.format(child='(?P<child>[a-z]+)')} (?:{role})\b{_WISH}"
         rf"|\b(?:paid|sent|arranged|booked|organised|organized|requested) (?:for )?by "
@@ -40,9 +41,17 @@ def _role_patterns(roles: tuple[str, ...]) -> re.Pattern:
 _PATTERNS: dict[tuple, re.Pattern] = {}
 
 
+GRANDPARENT = ("grandpa", "grandad", "granda", "grandma", "granny", "gran", "nana", "nan", "nanna", "pop-pop",
+               "poppop", "papaw", "mamaw", "grandmother", "grandfather")
+
+
 def parent_roles(nicknames: tuple[str, ...]) -> tuple[str, ...]:
-    """The parent words a person's nicknames give them ("Dad", "Georgia and Hunter's dad"), or ()."""
+    """The parent words a person's nicknames give them ("Dad", "Georgia and Hunter's dad"), or ().
+    Not for the user's own parent, who is the children's grandparent ("Grandpa Lyle"): to them
+    "her dad" is the user."""
     words = {w for n in nicknames for w in fold_name(n).split()}
+    if words & set(GRANDPARENT):
+        return ()
     if words & set(FATHER):
         return FATHER
     if words & set(MOTHER):
