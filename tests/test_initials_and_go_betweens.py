@@ -150,6 +150,8 @@ def test_a_saved_contact_passing_on_a_wish_is_not_held_for_it(tmp_path, model):
     ("its me, new number. dont block this one please", True),
     ("new number, save it", True),
     ("It's Mum, Kevin set me up with a new phone", True),                         # a role, not another name
+    ("Hey it's great, new number finally! Save it", True),                         # not a name
+    ("hiya its rach! new number, my old phone went in the bath", False),          # capitalises nothing
 ])
 def test_a_new_number_announced_under_another_name_is_weak_evidence(index, body, announced):
     found = self_id(index, body)

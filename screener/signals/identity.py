@@ -349,7 +349,7 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
 def _announcement(text: str, lowered: str, announce) -> Reason:
     """A new number or account announced without a blocked person's name: evidence, unless the
     writer says who they are by another name."""
-    other = _names_someone_else(lowered)
+    other = _names_someone_else(text, lowered)
     if other:
         return Reason("announced_as_other", AS_OTHER, f"announces a new number or account as somebody else "
                                                       f"('{quote(text, lowered, other)}', a name no blocked person uses:"
@@ -369,11 +369,14 @@ _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "onl
 AS_OTHER = 0.25   # half an anonymous announcement: a fake coach's "It's Gaz from Rovers, got a new phone" is one too
 
 
-def _names_someone_else(lowered: str):
+def _names_someone_else(text: str, lowered: str):
     """Where the writer introduces themselves by a name (one no blocked person uses: the caller
-    found none), or None."""
+    found none), or None. A name is capitalised, unless the writer capitalises nothing
+    ("hiya its rach! new number"); "it's great, new phone" is not a name."""
     found = _INTRODUCED_AS.search(lowered)
     if found is None or found.group(1) in _NOT_A_NAME or found.group(1) in ROLE_WORDS:
+        return None
+    if not text[found.start(1)].isupper() and text != lowered:
         return None
     return found
 
