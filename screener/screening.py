@@ -103,10 +103,13 @@ class Screener:
                                                 writer_name=msg.sender_name)]
 
     def _speaks_for(self, msg: Message) -> list[Reason]:
+        parents = [(name, p, self.parent_roles[name]) for name, p in self.profiles.items() if self.parent_roles.get(name)]
+        if not parents:
+            return []
         own = set(msg.sender_name.lower().split())
-        return [r for name, p in self.profiles.items()
+        return [r for name, p, roles in parents
                 for r in speaks_for.speaks_for_reasons(
-                    msg.text, name, self.parent_roles.get(name, ()), p.names,
+                    msg.text, name, roles, p.names,
                     lambda text: [n for n in style.mentioned_names(p, text) if n.lower() not in own], own)]
 
     def _lookalike(self, msg: Message, key: str) -> list[Reason]:

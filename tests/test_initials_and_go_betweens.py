@@ -16,9 +16,12 @@ GRANDMOTHER = ('[user]\nname = "Shauna MacKinnon"\nregion = "CA"\n[[blocked]]\nn
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory):
-    path = tmp_path_factory.mktemp("nuala") / "c.toml"
-    path.write_text(GRANDMOTHER)
-    return identity.IdentityIndex.from_config(load_config(path))
+    return index_of(tmp_path_factory.mktemp("nuala"), GRANDMOTHER)
+
+
+def index_of(folder, config_text: str) -> identity.IdentityIndex:
+    (folder / "c.toml").write_text(config_text)
+    return identity.IdentityIndex.from_config(load_config(folder / "c.toml"))
 
 
 def self_id(index, body, name=""):
@@ -46,9 +49,8 @@ def test_capitals_that_are_not_the_persons_initials(index, body, name):
 
 
 def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
-    (tmp_path / "c.toml").write_text('[user]\nname = "Lowri Jenkins"\nregion = "GB"\n[[blocked]]\n'
-                                     'name = "Carys Bevan"\nnicknames = ["Car"]\nphones = ["07700 900111"]\n')
-    idx = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    idx = index_of(tmp_path, '[user]\nname = "Lowri Jenkins"\nregion = "GB"\n[[blocked]]\n'
+                   'name = "Carys Bevan"\nnicknames = ["Car"]\nphones = ["07700 900111"]\n')
     alone = identity.self_identification(Message(id="1", sender="+447700900222",
                                                  body="okay that was me on Mam's phone. sorry."), idx)
     assert [r.signal for r in alone] == ["new_contact_announced"] and "on Mam's phone" in alone[0].detail
@@ -66,9 +68,8 @@ def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
 
 
 def test_a_name_placed_as_someone_elses_partner_is_weak(tmp_path):
-    (tmp_path / "c.toml").write_text('[user]\nname = "Anna Whitcombe"\nregion = "NZ"\n[[blocked]]\n'
-                                     'name = "Brendon Tapsell"\nnicknames = ["Bren"]\nphones = ["021 048 7731"]\n')
-    idx = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    idx = index_of(tmp_path, '[user]\nname = "Anna Whitcombe"\nregion = "NZ"\n[[blocked]]\n'
+                   'name = "Brendon Tapsell"\nnicknames = ["Bren"]\nphones = ["021 048 7731"]\n')
     def found(body):
         return identity.self_identification(Message(id="1", sender="+64225550101", body=body), idx)[0]
     other = found("hey anna its bren, kirstys other half. any chance we could borrow your trailer sat")

@@ -22,7 +22,7 @@ from screener.normalize import (
     normalize_sender,
     split_display,
 )
-from screener.signals import Reason, lower, quote
+from screener.signals import Reason, lower, quote, search_anchored
 from screener.signals.account_kind import saved_contact
 
 # Mailbox names too generic to mean anything when they match.
@@ -241,12 +241,9 @@ _BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s lap
 
 def announcement_in(lowered: str):
     """Where the lower-cased text announces a new number or account (or a borrowed one), or None."""
-    found = _NEW_CONTACT.search(lowered)
-    if found is None and any(map(lowered.__contains__, _BORROWED_HINTS)):
-        found = _BORROWED.search(lowered)
-    return found
+    return _NEW_CONTACT.search(lowered) or search_anchored(_BORROWED, _BORROWED_HINTS, lowered)
 
-_SIGN_BEFORE_WORDS = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature
+_SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature
 # A sign-off of the writer's initials as people write them: "N.D.", "J.P. x", "ND" on its own line.
 _INITIALS = re.compile(r"([A-Z])\.\s?([A-Z])\.?(?:\s?([A-Z])\.)?|([A-Z])([A-Z])([A-Z])?")
 # Capitals that are a word or an abbreviation, not initials.
@@ -254,7 +251,7 @@ _NOT_INITIALS = {"OK", "TY", "PS", "NB", "XX", "XO", "BB", "GG", "HI", "NO", "SO
                  "PM", "DC", "ID", "IT", "IS", "MY", "BY", "ME", "WE", "UP", "ON", "IN", "OF", "TO", "AT", "OR", "DO",
                  "OMG", "LOL", "WTF", "FYI", "ASAP", "BTW", "TTYL", "XXX", "IMO", "RIP", "THX", "YES", "YOU", "AND",
                  "THE", "ILY", "GBU", "BRB", "NHS", "USA", "GP", "MD", "DR", "RN", "HR"}
-_CLOSING = re.compile(rf"^(?:{_SIGN_BEFORE_WORDS})[,\s]+", re.IGNORECASE)
+_CLOSING = re.compile(rf"^(?:{_SIGN_BEFORE})[,\s]+", re.IGNORECASE)
 _TRAILING_KISSES = re.compile(r"(?:[\s,]*\b[xX]+\b)+[\s.!]*$")
 
 
@@ -289,17 +286,23 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     it is weak evidence, and weaker still when the display name gives another surname.
     """
     text = msg.body
-    reasons = []
     lowered = lower(text)
     announce = announcement_in(lowered)   # patterns are lower case: faster than IGNORECASE
     form = _name_form(text, lowered)
     people = [p for p in index.people if _may_name(form, p)]
+    reasons = _name_reasons(msg, people, index, announce) if people else []
     initials = signed_initials(text)
-    if not people:
-        reasons = _initials_reasons(initials, msg, index, set(), announce) if initials else []
-        if announce and not reasons:
-            reasons.append(_announcement(text, lowered, announce))
-        return reasons
+    if initials:
+        reasons += _initials_reasons(initials, msg, index, {r.person for r in reasons}, announce)
+    if announce and not reasons:
+        reasons.append(_announcement(text, lowered, announce))
+    return reasons
+
+
+def _name_reasons(msg: Message, people: list, index: IdentityIndex, announce) -> list[Reason]:
+    """For each person whose name words the message holds: does it sign with or introduce one of their names?"""
+    text = msg.body
+    reasons = []
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
@@ -339,10 +342,6 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
                 (["the display name gives another surname"] if other_surname else [])
             detail += f" (weak: {', and '.join(why)})"
         reasons.append(Reason("self_identification", round(score, 3), detail, person.name))
-    if initials:
-        reasons += _initials_reasons(initials, msg, index, {r.person for r in reasons}, announce)
-    if announce and not reasons:
-        reasons.append(_announcement(text, lowered, announce))
     return reasons
 
 
@@ -454,7 +453,6 @@ _AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|you
                           r"|\s+(?!(?:my|your|ur|yer|ya|the|a)\b)[a-z]+(?: s)? (?:other half|husband|wife|partner|boyfriend"
                           r"|girlfriend|fella|missus|mate|friend|pal|neighbou?r|colleague|cousin|brother|sister|flatmate"
                           r"|roommate)\b")
-_SIGN_BEFORE = _SIGN_BEFORE_WORDS
 _ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
 _SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
 

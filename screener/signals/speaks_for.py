@@ -70,11 +70,8 @@ def speaks_for_reasons(text: str, person: str, roles: tuple[str, ...], private: 
     if pattern is None:
         pattern = _PATTERNS[roles] = _role_patterns(roles)
     low = lower(text)
-    found = pattern.search(low)
-    if found is None:
-        return []
     children = None
-    for m in pattern.finditer(low, found.start()):
+    for m in pattern.finditer(low):
         child = m.group("child") or m.group("child2")
         if child is not None:   # "Georgia's dad asked" names the child; "Emma's dad asked" is somebody else's
             if child not in private or child in writer:
