@@ -24,6 +24,10 @@ CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the
 # Once identity evidence points at someone, content that leans manipulative counts even below
 # its tag threshold (a new number that names the dog and is "not asking for money obviously").
 LEANING = 0.3
+# A possible danger from a new account is held whatever its tactic tags, once the danger is
+# likely rather than merely possible (the alert itself fires lower, where recall matters most):
+# "parked on riverside drive. one of those lights is urs" is the person back, not a stranger.
+DANGER_HOLD = 0.4
 
 WEIGHTS: dict[str, float] = {
     "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
@@ -72,6 +76,7 @@ class Evidence:
     tags: tuple[str, ...]
     tactic_scores: dict
     safety: bool
+    safety_score: float = 0.0         # how likely a danger is (the model's, or 0.9 for a danger phrase)
     seen_before: int = 0              # earlier messages from this sender (0: first contact)
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
@@ -141,18 +146,28 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     # Not a warm hello from someone who announces a new number and says who they are ("Hey it's
     # Tanya, new number! Save this one"): the words of re-contact, from a friend.
     friend_hello = "announced_as_other" in signals and set(manipulative) <= WARM
-    if (quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and manipulative and ev.throwaway
-            and not ev.saved_contact and not friend_hello):
+    new_account = (quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and ev.throwaway
+                   and not ev.saved_contact)
+    if new_account and manipulative and not friend_hello:
         person = best if best is not None and totals[best] > 0.5 * content else single
-        first = ("first contact from this sender" if not ev.seen_before else
-                 f"a new sender (only {ev.seen_before} earlier message{'s' if ev.seen_before > 1 else ''})")
         why = Reason("policy", round(content, 3),
-                     f"{first}, and the message is manipulative ({', '.join(manipulative)})")
+                     f"{_first(ev.seen_before)}, and the message is manipulative ({', '.join(manipulative)})")
+        return Decision("quarantine", alert, "suspected_alias", person, why)
+
+    if new_account and ev.safety and ev.safety_score >= DANGER_HOLD:
+        person = best if best is not None and totals[best] > 0 else single
+        why = Reason("policy", round(ev.safety_score, 3),
+                     f"{_first(ev.seen_before)}, and the message may be a danger to the user ({ev.safety_score:.2f})")
         return Decision("quarantine", alert, "suspected_alias", person, why)
 
     status = "known" if ev.seen_before else "unknown"
     saved = f", saved in the phone's contacts as '{ev.saved_contact}'" if ev.saved_contact else ""
     return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender{saved}, nothing held it"))
+
+
+def _first(seen_before: int) -> str:
+    return ("first contact from this sender" if not seen_before else
+            f"a new sender (only {seen_before} earlier message{'s' if seen_before > 1 else ''})")
 
 
 def counted_reasons(ev: Evidence) -> list[Reason]:

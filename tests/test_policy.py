@@ -10,10 +10,12 @@ A = "Alex Morgan"
 NONE = {t: 0.0 for t in TACTICS}
 
 
-def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9, saved=""):
+def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9, saved="", danger=0.0,
+       throwaway=True):
     scores = dict(NONE, **{t: score for t in tags})
-    return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety,
-                    seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved)
+    return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety, safety_score=danger,
+                    seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved,
+                    throwaway=throwaway)
 
 
 TRUSTED = Reason("trusted", 1.0, "trusted")
@@ -53,6 +55,14 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(MENTION, tags=("relay",), saved="Whitney"), "quarantine", "intermediary", A, False),
     (ev(seen=5, suspected=A), "quarantine", "suspected_alias", A, False),
     (ev(safety=True), "deliver", "unknown", None, True),
+    (ev(safety=True, danger=0.3), "deliver", "unknown", None, True),
+    # a likely danger from a new account is held untagged ("one of those lights is urs. go to bed")
+    (ev(safety=True, danger=0.46), "quarantine", "suspected_alias", A, True),
+    (ev(safety=True, danger=0.9, seen=2), "quarantine", "suspected_alias", A, True),
+    # ... but not from an established correspondent, a saved contact or an organisation's own domain
+    (ev(safety=True, danger=0.9, seen=5), "deliver", "known", None, True),
+    (ev(safety=True, danger=0.9, saved="Mum"), "deliver", "unknown", None, True),
+    (ev(safety=True, danger=0.9, throwaway=False), "deliver", "unknown", None, True),
 ])
 def test_policy_table(evidence, action, status, person, alert):
     d = decide(evidence, (A,), quarantine_unknown_manipulative=True)
@@ -63,6 +73,13 @@ def test_policy_table(evidence, action, status, person, alert):
 def test_unknown_manipulative_switch_off():
     d = decide(ev(tags=("insult",)), (A,), quarantine_unknown_manipulative=False)
     assert (d.action, d.sender_status) == ("deliver", "unknown")
+    d = decide(ev(safety=True, danger=0.9), (A,), quarantine_unknown_manipulative=False)
+    assert (d.action, d.alert) == ("deliver", True)   # the switch covers danger from a new account too
+
+
+def test_danger_hold_says_why():
+    d = decide(ev(safety=True, danger=0.52, seen=1), (A,), True)
+    assert d.reason.detail == "a new sender (only 1 earlier message), and the message may be a danger to the user (0.52)"
 
 
 def test_two_blocked_people_attribution():
@@ -93,3 +110,23 @@ def test_content_leaning_manipulative_counts_below_its_tag_threshold_only_with_i
     assert calm.action == "deliver"   # under the leaning floor: nothing added
     alone = decide(Evidence(reasons=(), tags=(), tactic_scores=leaning, safety=False), (A,), True)
     assert alone.action == "deliver"  # no identity evidence: an untagged leaning holds nothing
+
+
+def test_screening_hands_the_danger_score_to_the_policy(screen, model, monkeypatch):
+    """An untagged possible danger from a first-time number: held once its danger score reaches
+    DANGER_HOLD, delivered with an alert below it."""
+    import screener.policy as policy
+    from screener.message import Message
+    from screener.signals.content import content_signals
+
+    body = "Don't leave him on the bench son. You don't win from there."
+    (content,) = content_signals(model, [Message(id="1", body=body, sender="+15555550111")])
+    assert content.safety and not content.tags   # the case this test is about
+    record = {"id": "d1", "sender": "+15555550111", "body": body}
+    monkeypatch.setattr(policy, "DANGER_HOLD", content.safety_score - 0.01)
+    (held,) = screen([record])
+    assert (held.action, held.alert) == ("quarantine", True)
+    assert "may be a danger to the user" in held.reasons[-1].detail
+    monkeypatch.setattr(policy, "DANGER_HOLD", content.safety_score + 0.01)
+    (kept,) = screen([record])
+    assert (kept.action, kept.alert) == ("deliver", True)
