@@ -65,6 +65,13 @@ def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
     neighbour = identity.self_identification(Message(id="1", sender="+447700900222",
                                                      body="Sorry, on Agnes next door's phone. Dougal is ill."), idx)
     assert neighbour[0].signal == "new_contact_announced" and "next door's phone" in neighbour[0].detail
+    # a borrowed phone named by where it came from, not whose it is
+    bar = identity.self_identification(Message(id="1", sender="+61855509147",
+                                               body="Bassendean Hotel. Borrowed the bar phone. Medal night was good."), idx)
+    assert bar[0].signal == "new_contact_announced" and "Borrowed the bar phone" in bar[0].detail
+    for body in ("I borrowed his phone charger, will drop it back", "can I borrow your phone charger tmrw",
+                 "borrowed the car, back by 6"):
+        assert identity.self_identification(Message(id="1", sender="+447700900222", body=body), idx) == []
 
 
 def test_a_name_placed_as_someone_elses_partner_is_weak(tmp_path):

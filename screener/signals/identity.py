@@ -232,11 +232,14 @@ _NEW_CONTACT = re.compile(
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
     r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
     )
-# A borrowed phone or account: "on Mam's phone", "on Agnes next door's phone", "this is Rhodri's phone" (read only
-# when a possessive comes before a device: most texts hold none).
+# A borrowed phone or account: "on Mam's phone", "on Agnes next door's phone", "this is Rhodri's phone",
+# "Borrowed the bar phone" (read only when a possessive or "borrow" comes before a device: most texts hold none).
 _BORROWED = re.compile(r"\b(?:(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?(?:[a-z]+ ){0,2}[a-z]+'?s "
-                       r"(?:phone|mobile|cell|ipad|tablet|laptop|account|email)|this is [a-z]+'?s (?:phone|mobile|cell|number))")
-_BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s laptop", "s account", "s email", "s number")
+                       r"(?:phone|mobile|cell|ipad|tablet|laptop|account|email)\b(?! ?(?:charger|case|cable|stand|screen))"
+                       r"|this is [a-z]+'?s (?:phone|mobile|cell|number)"
+                       r"|borrow(?:ed|ing) (?:the |a |an )?(?:[a-z]+ )?(?:phone|mobile|cell)\b(?! ?(?:charger|case|cable|stand|screen))|\ba borrowed (?:phone|mobile|cell))")
+_BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s laptop", "s account", "s email", "s number",
+                   "borrow")
 
 
 def announcement_in(lowered: str):
