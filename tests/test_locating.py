@@ -19,6 +19,7 @@ CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "
     ("so where are you living now? just curious", "where are you living now"),
     ("What time do you finish on Fridays?", "What time do you finish"),
     ("which building are you in these days", "which building are you in"),
+    ("3. Do you own a car? Where do you usually park (Wellington? Notre-Dame?)", "Where do you usually park"),
 ])
 def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
     r = locating_reason(body)
@@ -117,6 +118,10 @@ def prying(body):
     ("Please reply with:\n- do u live alone or with someone\n- any pets", 0.5, "do u live alone"),
     ("• Is there a new partner or other adult living in the home? (for documentation)", 0.5,
      "Is there a new partner or other adult living"),
+    ("1. Do you own or rent?\n2. How many adults live at the address?\n3. Is anybody living with you now?", 0.8,
+     "How many adults live at the address', 'Is anybody living with you"),
+    ("Survey for adult children. 1. How often do you see your father? 2. If never, why?", 0.5,
+     "How often do you see your father"),
 ])
 def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
     r = prying(body)
@@ -131,6 +136,9 @@ def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score,
     "Are you single or double booking the room?",
     "My sister lives alone now and loves it. Do you live near the station?",
     "Minutes:\n1. The committee discussed whether a new partner organisation is living up to the agreement.",
+    "How many people live in Leeds? No idea, quiz night question",
+    "I see your dad at the allotment most Sundays, he looks well",           # not asked
+    "Is anyone living in the flat upstairs? There's water coming through",
 ])
 def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None

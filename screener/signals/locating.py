@@ -30,13 +30,14 @@ _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|y
              r"|\bwhich days (?:does|do|is|are) (?:\w+ )?(?:stay|stays|sleep|with you|at yours|at your)\b"
              r"|\bwhat (?:unit|flat|apartment|apt|house number|floor)\b[^.?!\n]{0,12}\b(?:are|r) (?:you|u|ya) (?:in|on|at)\b"
              r"|\bwhat (?:days|times|time) (?:are|r) (?:you|u|ya) (?:usually |normally |generally )?(?:home|in|around|at home)\b"
+             r"|\bwhere (?:do|d) (?:you|u|ya) (?:usually |normally |generally )?park\b"
              r"|\b(?:a|which|what) (?:days?|times?) (?:you'?re|youre|your|ur|u r|you are) (?:usually |normally )?"
              r"(?:in|home|at home|around)(?=\s*(?:[.?!,;\n]|$|and\b|or\b))")
 _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
-            "what apartment", "what apt", "what house number", "what floor", "day", "time")
+            "what apartment", "what apt", "what house number", "what floor", "day", "time", "park")
 LOCATING_SCORES = (0.6, 0.8, 1.0)   # one such question, two, three or more
 
 # Questions about the user's love life or about the children and their other parent: what a
@@ -55,12 +56,17 @@ _PRYING = re.compile(
     r"|\bwhy (?:did|do) (?:you|u) (?:stop|cut|end|block|leave|walk away)\b"
     r"|\b(?:do|d) (?:you|u|ya) live (?:alone|on (?:your|ur) own|by (?:yourself|urself)|with (?:any|some)one)\b"
     r"|\bwho (?:do (?:you|u) live with|else lives (?:with you|with u|there|at))\b"
+    r"|\bhow many (?:adults|people|grown-?ups) (?:live|are living|stay|are staying) (?:with (?:you|u)|there|"
+    r"(?:at|in) (?:the|your|ur) (?:address|home|house|flat|property|household))\b"
+    r"|\b(?:is|has) (?:any|some)(?:one|body) (?:else )?(?:living|staying|moved in) (?:with (?:you|u)|there|at (?:yours|urs))\b"
+    r"|\b(?:how often )?(?:do|did) (?:you|u) (?:still )?(?:see|visit|speak to|talk to|have contact with|hear from) "
+    r"(?:your|ur) (?:father|mother|dad|mum|mom|parents)\b"
     r"|\b(?:is there|are there|have (?:you|u) got|do (?:you|u) have) (?:a |any )?(?:new |other )?(?:partner|boyfriend|"
     r"girlfriend|husband|wife|adults?|man|woman|fella|bloke) (?:\w+ ){0,3}?(?:living|staying|in the home|at home|in the house)\b")
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
                    "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
-                   "boyfriend", "girlfriend", "adult")
+                   "boyfriend", "girlfriend", "adult", "people", "grown", "one ", "body ")
 PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
 _QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*·])\s*")   # a numbered or bulleted line of a questionnaire
