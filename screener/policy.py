@@ -26,7 +26,8 @@ CONFIDENT_RELAY = 0.7   # relay score above which a go-between need not name the
 LEANING = 0.3
 # A possible danger from a new account is held whatever its tactic tags, once the danger is
 # likely rather than merely possible (the alert itself fires lower, where recall matters most):
-# "parked on riverside drive. one of those lights is urs" is the person back, not a stranger.
+# "parked on riverside drive. one of those lights is urs" is the person back, not a stranger
+# (unless the writer says who they are: a neighbour's warning is for the user to read).
 DANGER_HOLD = 0.4
 
 WEIGHTS: dict[str, float] = {
@@ -77,6 +78,7 @@ class Evidence:
     tactic_scores: dict
     safety: bool
     safety_score: float = 0.0         # how likely a danger is (the model's, or 0.9 for a danger phrase)
+    introduced: bool = False          # the writer said who they are ("it's Sue from no. 16"), here or earlier
     seen_before: int = 0              # earlier messages from this sender (0: first contact)
     suspected_as: str | None = None   # sender already attributed earlier (a learned alias)
     relayed_for: str | None = None    # sender already relayed for this blocked person earlier
@@ -154,7 +156,9 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
                      f"{_first(ev.seen_before)}, and the message is manipulative ({', '.join(manipulative)})")
         return Decision("quarantine", alert, "suspected_alias", person, why)
 
-    if new_account and ev.safety and ev.safety_score >= DANGER_HOLD:
+    # Not from a writer who says who they are: "it's Sue from no. 16, there was a man sat outside
+    # yours last night" is a neighbour's warning, which the user needs to see.
+    if new_account and ev.safety and ev.safety_score >= DANGER_HOLD and not ev.introduced:
         person = best if best is not None and totals[best] > 0 else single
         why = Reason("policy", round(ev.safety_score, 3),
                      f"{_first(ev.seen_before)}, and the message may be a danger to the user ({ev.safety_score:.2f})")

@@ -126,6 +126,7 @@ class Screener:
         throwaway = account_kind.throwaway(key)
         reasons: list[Reason] = identity.exact_match(msg, self.index, key)
         forced = bool(reasons)
+        introduced = False
         if not forced:
             reasons += self._lookalike(msg, key)
             reasons += identity.self_identification(msg, self.index)
@@ -135,6 +136,7 @@ class Screener:
             earlier = carry.for_sender(self.state.earlier, key)
             reasons += locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
+            introduced = bool(intro or earlier.intro)
             if pretext:
                 reasons.append(pretext)
             if key not in self.state.seen:   # bursts are about new senders
@@ -147,8 +149,8 @@ class Screener:
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
                       safety_score=max((r.score for r in content.reasons if r.signal == "safety"), default=0.0),
-                      seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
-                      relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
+                      introduced=introduced, seen_before=self.state.seen.get(key, 0),
+                      suspected_as=self.state.suspected.get(key), relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
                       saved_contact=account_kind.saved_contact(msg),
                       users_family=account_kind.users_family(msg, self.family_surname))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)

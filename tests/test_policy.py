@@ -11,10 +11,10 @@ NONE = {t: 0.0 for t in TACTICS}
 
 
 def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9, saved="", danger=0.0,
-       throwaway=True):
+       throwaway=True, introduced=False):
     scores = dict(NONE, **{t: score for t in tags})
     return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety, safety_score=danger,
-                    seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved,
+                    introduced=introduced, seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved,
                     throwaway=throwaway)
 
 
@@ -63,6 +63,8 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(safety=True, danger=0.9, seen=5), "deliver", "known", None, True),
     (ev(safety=True, danger=0.9, saved="Mum"), "deliver", "unknown", None, True),
     (ev(safety=True, danger=0.9, throwaway=False), "deliver", "unknown", None, True),
+    # ... nor from a writer who says who they are: "it's Sue from no. 16, a man sat outside yours"
+    (ev(safety=True, danger=0.9, introduced=True), "deliver", "unknown", None, True),
 ])
 def test_policy_table(evidence, action, status, person, alert):
     d = decide(evidence, (A,), quarantine_unknown_manipulative=True)
