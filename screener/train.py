@@ -29,7 +29,10 @@ SHORT_MIN_POSITIVES = 25   # below this, a label's short-text threshold is its g
 BENIGN_WEIGHT = 0.5   # public ordinary messages: many, short, and not our medium's register
 # A false tag on a public ordinary message costs more than one on a project-written hard negative:
 # those rows stand for the bulk of a real mailbox, where ordinary mail far outnumbers the rest.
-BENIGN_FALSE_TAG_COST = 4.5
+# 4.5 until the seventh data round; with 1,600 more project messages (more positives, so lower
+# thresholds) 4.5 let 2.1-2.2% of public SMS and easy ham be tagged, 6.0 keeps every public set
+# at or under the previous model's share (compared among 4.5, 6 and 8 on the same out-of-fold scores).
+BENIGN_FALSE_TAG_COST = 6.0
 # A false safety alert on ordinary mail costs less than a false tag: the friend glances at an
 # alert, and a missed danger costs far more than either.
 BENIGN_FALSE_ALERT_COST = 3.0
