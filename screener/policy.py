@@ -28,7 +28,7 @@ LEANING = 0.3
 # likely rather than merely possible (the alert itself fires lower, where recall matters most):
 # "parked on riverside drive. one of those lights is urs" is the person back, not a stranger
 # (unless the writer says who they are: a neighbour's warning is for the user to read).
-DANGER_HOLD = 0.4
+DANGER_HOLD = 0.5
 
 WEIGHTS: dict[str, float] = {
     "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not

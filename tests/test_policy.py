@@ -55,9 +55,9 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(MENTION, tags=("relay",), saved="Whitney"), "quarantine", "intermediary", A, False),
     (ev(seen=5, suspected=A), "quarantine", "suspected_alias", A, False),
     (ev(safety=True), "deliver", "unknown", None, True),
-    (ev(safety=True, danger=0.3), "deliver", "unknown", None, True),
+    (ev(safety=True, danger=0.45), "deliver", "unknown", None, True),
     # a likely danger from a new account is held untagged ("one of those lights is urs. go to bed")
-    (ev(safety=True, danger=0.46), "quarantine", "suspected_alias", A, True),
+    (ev(safety=True, danger=0.52), "quarantine", "suspected_alias", A, True),
     (ev(safety=True, danger=0.9, seen=2), "quarantine", "suspected_alias", A, True),
     # ... but not from an established correspondent, a saved contact or an organisation's own domain
     (ev(safety=True, danger=0.9, seen=5), "deliver", "known", None, True),
