@@ -148,9 +148,9 @@ class Screener:
         facts, content_reasons = content.logistics, content.reasons
 
         ev = Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=tactic_scores, safety=safety,
-                      safety_score=max((r.score for r in content.reasons if r.signal == "safety"), default=0.0),
-                      introduced=introduced, seen_before=self.state.seen.get(key, 0),
-                      suspected_as=self.state.suspected.get(key), relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
+                      safety_score=content.safety_score, introduced=introduced,
+                      seen_before=self.state.seen.get(key, 0), suspected_as=self.state.suspected.get(key),
+                      relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
                       saved_contact=account_kind.saved_contact(msg),
                       users_family=account_kind.users_family(msg, self.family_surname))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)

@@ -27,7 +27,7 @@ class Content:
     tactic_scores: dict
     tags: list
     safety: bool
-    safety_score: float
+    safety_score: float        # how likely a danger is: the model's safety score, or 0.9 for a danger phrase
     logistics: list
     reasons: list[Reason]
     row: tuple | None = None   # the model's word row, for explaining tags later
@@ -71,11 +71,12 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
         lexicon = bool(phrases)
         # Every threat is a possible danger: recall on safety matters more than precision.
         safety = bool(safety_p >= thr[col["safety"]] or lexicon or "threat" in tags)
+        danger = max(safety_p, 0.9 if lexicon else 0.0)
         if safety:
             detail = "possible danger to the user or someone else"
             if phrases:
                 detail += "; " + "; ".join(r.detail for r in phrases[:3])
-            reasons.append(Reason("safety", max(safety_p, 0.9 if lexicon else 0.0), detail))
+            reasons.append(Reason("safety", danger, detail))
 
         logistics_p = float(row[col["logistics"]])
         # The extractor reads only what the model thinks may be practical (it is the costly part).
@@ -86,7 +87,7 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
                                   "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))
         else:
             facts = []
-        out.append(Content(tactic_scores, tags, safety, safety_p, facts, reasons, scores.row(i) if tags else None))
+        out.append(Content(tactic_scores, tags, safety, danger, facts, reasons, scores.row(i) if tags else None))
     return out
 
 

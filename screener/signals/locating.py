@@ -66,7 +66,7 @@ _PRYING = re.compile(
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
                    "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
-                   "boyfriend", "girlfriend", "adult", "people", "grown", "one ", "body ")
+                   "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody")
 PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
 _QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*·])\s*")   # a numbered or bulleted line of a questionnaire
