@@ -93,14 +93,14 @@ class Screener:
         sims = {name: style.similarities(p, vectors) for name, p in self.profiles.items()}
         return vectors, key_array, others, sims
 
-    def _style_reasons(self, msg: Message, i: int) -> list[Reason]:
+    def _style_reasons(self, msg: Message, i: int, probing: bool) -> list[Reason]:
         if self._style is None:
             return []
         vectors, keys, others, sims = self._style
         mask = others & (keys != keys[i])
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
-                                                writer_name=msg.sender_name)]
+                                                writer_name=msg.sender_name, probing=probing)]
 
     def _speaks_for(self, msg: Message) -> list[Reason]:
         parents = [(name, p, self.parent_roles[name]) for name, p in self.profiles.items() if self.parent_roles.get(name)]
@@ -131,10 +131,11 @@ class Screener:
             reasons += self._lookalike(msg, key)
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
-            reasons += self._style_reasons(msg, i)
+            probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
+            reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing))
             reasons += self._speaks_for(msg)
             earlier = carry.for_sender(self.state.earlier, key)
-            reasons += locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
+            reasons += probing
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             introduced = bool(intro or earlier.intro)
             if pretext:

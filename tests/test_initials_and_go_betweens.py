@@ -69,6 +69,9 @@ def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
     bar = identity.self_identification(Message(id="1", sender="+61855509147",
                                                body="Bassendean Hotel. Borrowed the bar phone. Medal night was good."), idx)
     assert bar[0].signal == "new_contact_announced" and "Borrowed the bar phone" in bar[0].detail
+    work = identity.self_identification(Message(id="1", sender="+18435550176",
+                                                body="Sending this from Tyler's work phone, mine died."), idx)
+    assert work[0].signal == "new_contact_announced" and "from Tyler's work phone" in work[0].detail
     for body in ("I borrowed his phone charger, will drop it back", "can I borrow your phone charger tmrw",
                  "borrowed the car, back by 6"):
         assert identity.self_identification(Message(id="1", sender="+447700900222", body=body), idx) == []

@@ -1,5 +1,7 @@
 """Issue 4, third pass: a new account trying to find the user, and owning up to a disguise."""
 
+import json
+
 import pytest
 
 from screener.config import load_config
@@ -20,6 +22,11 @@ CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "
     ("What time do you finish on Fridays?", "What time do you finish"),
     ("which building are you in these days", "which building are you in"),
     ("3. Do you own a car? Where do you usually park (Wellington? Notre-Dame?)", "Where do you usually park"),
+    ("5. Are you still in Kings Heath?", "Are you still in Kings"),
+    ("u still living in chorlton? fancy a drink", "u still living in"),
+    ("Is it still the Crosby address, or should we post it elsewhere?", "Is it still the Crosby address"),
+    ("2. Are you planning to move house in the next year?", "Are you planning to move house"),
+    ("4. Which secondary school does your eldest attend?", "Which secondary school does your eldest"),
 ])
 def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
     r = locating_reason(body)
@@ -30,6 +37,8 @@ def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
 @pytest.mark.parametrize("body, score, said", [
     ("Hello, a hamper was ordered for you. Could you reply with your full address and a day your in.", 0.8,
      "reply with your full address', 'a day your in"),
+    ("To keep our records up to date, please reply with:\n1) Your current home address (are you still in "
+     "Loveland?)\n2) Who will bring them", 0.8, "reply with:\n1) Your current home address', 'are you still in Loveland"),
     ("quick tenant survey, just reply:\n1. what unit # are u in\n2. what times are u usually home\n"
      "3. what's your postcode", 1.0, "what unit # are u in', 'what times are u usually', 'what's your postcode"),
 ])
@@ -44,6 +53,10 @@ def test_several_questions_about_where_and_when_add_up(body, score, said):
     "I've changed my address, the new one is 14 Elm Road",
     "what days are the bins collected?",
     "Lovely to meet you at the school gate! Coffee soon?",
+    "are you still in bed?? it's 11",                                      # not a place
+    "Are you still in the office? I'm downstairs",
+    "We're planning to move house next spring, so the flat will be free",   # not asking
+    "Have you seen the new school? The kids love it",
 ])
 def test_ordinary_messages_do_not_ask_where_the_user_is(body):
     assert locating_reason(body) is None
@@ -122,6 +135,10 @@ def prying(body):
      "How many adults live at the address', 'Is anybody living with you"),
     ("Survey for adult children. 1. How often do you see your father? 2. If never, why?", 0.5,
      "How often do you see your father"),
+    ("1. Has a new partner moved into the family home? If yes, when?\n2. Are you planning to marry?", 0.8,
+     "Has a new partner moved', 'Are you planning to marry"),
+    ("1) How many nights a week do your kids spend at each home?", 0.5, "nights a week do your kids spend at each"),
+    ("4. Who do you usually go out with these days?", 0.5, "Who do you usually go out with"),
 ])
 def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
     r = prying(body)
@@ -139,6 +156,8 @@ def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score,
     "How many people live in Leeds? No idea, quiz night question",
     "I see your dad at the allotment most Sundays, he looks well",           # not asked
     "Is anyone living in the flat upstairs? There's water coming through",
+    "My partner is moving jobs in June, so we'll be around more",          # not asked
+    "Who do you think will win on Saturday?",
 ])
 def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None
@@ -149,3 +168,28 @@ def test_prying_counts_only_from_cheap_accounts():
 
     body = "Are you currently in a relationship? Do the kids see their father?"
     assert not [r for r in probing_reasons(body, throwaway=False, wrote_before=False) if r.signal == "prying"]
+
+
+def test_a_free_mail_clinic_asking_where_the_user_lives_cannot_hide_the_childrens_names(tmp_path, model):
+    """A surgery's wording ("our records show") excuses a private name only when it does not also ask
+    where the user lives: a fake clinic on free mail that names the boys and asks for the address is
+    evidence twice over; the clinic's own reminder from its own domain is neither."""
+    history = ["Beckett has swim at 5, can you grab him", "Brody left his retainer at mine again",
+               "Beckett and Brody both want the dinosaur cake lol", "tell Brody his cleats are in the garage",
+               "Beckett lost a tooth!!! he's so proud", "Brody is being a menace today", "ok",
+               "can Beckett stay Friday", "picking up Brody at 3"]
+    (tmp_path / "h.jsonl").write_text("".join(json.dumps({"id": f"h{i}", "sender": "+447700900616", "body": b}) + "\n"
+                                              for i, b in enumerate(history)))
+    (tmp_path / "c.toml").write_text(CO_PARENT + 'history = "h.jsonl"\n')
+    screener = Screener(load_config(tmp_path / "c.toml"), model)
+    body = ("Hi there! Our records show Beckett and Brody are due for their cleanings.\nPlease reply with:\n"
+            "1) Your current home address (are you still in Loveland?)\n2) Who will bring them")
+    fake = Message(id="f", sender="reminders.smiledental@gmail.com", channel="email", subject="Records", body=body)
+    real = Message(id="r", sender="reminders@smiledental.example.com", channel="email", subject="Records",
+                   body=body.replace("1) Your current home address (are you still in Loveland?)\n", ""))
+    fake_v, real_v = screener.screen([fake, real])
+    assert any(r.signal == "shared_history" and "'Beckett'" in r.detail for r in fake_v.reasons)
+    assert any(r.signal == "locating" for r in fake_v.reasons)
+    assert fake_v.action == "quarantine" and fake_v.blocked_person == "Lee Harman"
+    assert not any(r.signal in ("shared_history", "locating") for r in real_v.reasons)
+    assert real_v.action == "deliver"

@@ -235,13 +235,14 @@ _NEW_CONTACT = re.compile(
 # A borrowed phone or account: "on Mam's phone", "on Agnes next door's phone", "this is Rhodri's phone",
 # "Borrowed the bar phone" (read only when a possessive or "borrow" comes before a device: most texts hold none).
 _NOT_ACCESSORY = r"\b(?! ?(?:charger|case|cable|stand|screen))"   # the device, not its charger
+_DEVICE_KIND = ("work", "old", "spare", "other", "second", "home", "new")   # "from Tyler's work phone"
 _BORROWED = re.compile(r"\b(?:(?:on|from|using|borrow(?:ed|ing)?) (?:my |a )?(?:[a-z]+ ){0,2}[a-z]+'?s "
-                       rf"(?:phone|mobile|cell|ipad|tablet|laptop|account|email){_NOT_ACCESSORY}"
+                       rf"(?:(?:{'|'.join(_DEVICE_KIND)}) )?(?:phone|mobile|cell|ipad|tablet|laptop|account|email){_NOT_ACCESSORY}"
                        r"|this is [a-z]+'?s (?:phone|mobile|cell|number)"
                        rf"|borrow(?:ed|ing) (?:the |a |an )?(?:[a-z]+ )?(?:phone|mobile|cell){_NOT_ACCESSORY}"
                        r"|\ba borrowed (?:phone|mobile|cell))")
 _BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s laptop", "s account", "s email", "s number",
-                   "borrow")
+                   "borrow", *(f"s {kind} " for kind in _DEVICE_KIND))
 
 
 def announcement_in(lowered: str):

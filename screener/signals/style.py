@@ -215,7 +215,7 @@ def similarities(profile: StyleProfile, vectors) -> np.ndarray:
 
 
 def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None,
-                  opening_of: str | None = None, writer_name: str = "") -> list[Reason]:
+                  opening_of: str | None = None, writer_name: str = "", probing: bool = False) -> list[Reason]:
     """Evidence that `text` was written by the profile's person (may be empty).
 
     `others`: similarities of the user's other correspondents' messages (this
@@ -223,6 +223,9 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     `opening_of`: the text whose first words are the greeting (an email's body, not its subject).
     `writer_name`: the sender's display or contact name. A name from the history that is the
     writer's own is no evidence: the blocked person wrote about that real person, who now writes.
+    `probing`: the sender is a cheap account asking where the user lives or about their life. A
+    clinic's or a club's wording ("our records show") no longer excuses a private name then: a real
+    surgery writes from its own domain, and does not ask whether the user still lives in Loveland.
     """
     reasons: list[Reason] = []
     sim = float(np.dot(vector.data, profile.centroid[vector.indices]))
@@ -260,7 +263,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
     own = set(writer_name.lower().split())
     mentioned = [m for m in mentioned_names(profile, text) if m.lower() not in own]
-    if mentioned and not _INSTITUTIONAL.search(text):
+    if mentioned and (probing or not _INSTITUTIONAL.search(text)):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
         reasons.append(Reason("shared_history", round(score, 3),
