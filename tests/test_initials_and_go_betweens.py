@@ -184,3 +184,18 @@ def test_a_friends_new_number_hello_is_delivered_and_the_blocked_persons_is_not(
     assert friend.action == "deliver"
     assert any(r.signal == "announced_as_other" and "'it's Tanya'" in r.detail for r in friend.reasons)
     assert blocked.action == "quarantine"
+
+
+@pytest.mark.parametrize("nicknames, body, refers", [
+    ('["Dean", "Dad", "Frankie and Jude\'s dad"]', "Your dad says he'll sit in the car outside the mediation", False),
+    ('["Dean", "Dad", "Frankie and Jude\'s dad"]', "the kids' dad is asking again", True),
+    ('["Kem", "Big K"]', "this is Sister Marva from your mum's church", True),   # nothing says who he is
+    ('["Kem", "Dad"]', "your mum is heartbroken, call her", False),             # a father is not "your mum"
+    ('["Mum", "Nana Rose"]', "your mum is heartbroken, call her", True),
+    ('["Dad", "Grandpa Lyle"]', "your dad wants to talk", True),                # the user's father
+])
+def test_your_mum_or_dad_is_the_blocked_person_only_when_they_can_be_the_users_parent(tmp_path, nicknames, body, refers):
+    idx = index_of(tmp_path, '[user]\nname = "Siobhan Kerr"\nregion = "GB"\n[[blocked]]\nname = "Dean Molyneux"\n'
+                   f'nicknames = {nicknames}\nphones = ["07700 900822"]\n')
+    found = identity.mentions(Message(id="1", sender="+447700900419", body=body), idx)
+    assert bool(found) == refers

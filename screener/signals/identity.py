@@ -504,6 +504,32 @@ _ROLE = re.compile(
     )
 
 
+_FATHER = {"dad", "daddy", "father", "pa", "papa"}
+_MOTHER = {"mum", "mom", "mam", "mother", "ma", "mummy", "mommy"}
+
+
+def _users_parent_word(role: str) -> set[str]:
+    """The parent words of the same sex as "your mum" / "ur dad" (empty for other roles)."""
+    owner, _, word = role.partition(" ")
+    if owner not in ("your", "ur"):
+        return set()
+    word = word.strip()
+    return _FATHER if word in _FATHER else _MOTHER if word in _MOTHER else set()
+
+
+def _may_be_users_parent(person: PersonIndex, role: str) -> bool:
+    """Whether "your mum" can be this blocked person: not when their nicknames make them the
+    children's parent ("Frankie and Jude's dad": to the user, "your dad" is the user's father)
+    or a parent of the other sex. With no parent word in their nicknames, nothing rules it out."""
+    same = _users_parent_word(role)
+    other = (_FATHER | _MOTHER) - same
+    words = [set(n.split()) for n in person.nicknames]
+    if any(" s " in f" {n} " and w & (_FATHER | _MOTHER) for n, w in zip(person.nicknames, words)):
+        return False   # "georgia hunter s dad"
+    said = set().union(*words) if words else set()
+    return bool(said & same) or not (said & other)
+
+
 def _name_words(person: PersonIndex) -> re.Pattern:
     """Any word of the person's names: a text holding none of them cannot name them."""
     found = _TOKEN_CACHE.get(person.name)
@@ -550,6 +576,8 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
             reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
     if not reasons:
         role = _ROLE.search(lowered)
+        if role and _users_parent_word(role.group(0)) and not any(_may_be_users_parent(p, role.group(0)) for p in index.people):
+            role = None   # "your mum's church", "your dad says": the user's own parent, none of the blocked people
         if role:
             reasons.append(Reason("mentions_blocked", 0.5,
                                   f"refers to the blocked person as '{quote(text, lowered, role)}'"))
