@@ -19,16 +19,26 @@ from screener.signals import Reason, plain, quote, search_anchored
 
 # Lower case, matched against lower-cased text with straight apostrophes.
 _ADDRESS = (r"(?:confirm(?:ing)?|send(?:ing)?|text|give|tell|share|need|want|get|reply with|pass on|dm|pm|drop)\b"
-            r"(?:[^.?!\n]{0,40}?|:?\s*\n\s*(?:\d{1,2}[.)]|[-•*·])\s*)"   # or the first line of a list: "reply with:\n1) your..."
-            r"\b(?:your|ur|yr|the)\s+(?:current\s+|new\s+|home\s+|street\s+|full\s+|postal\s+|house\s+)*"
+            r"[^.?!\n]{0,40}?\b(?:your|ur|yr|the)\s+(?:current\s+|new\s+|home\s+|street\s+|full\s+|postal\s+|house\s+)*"
             r"(?:home address|address|addy|postcode|post code|zip code|zip|street address)\b"
+            # the first line of a list: "reply with:\n1) Your current home address"
+            r"|\breply with:?\s*\n\s*(?:\d{1,2}[.)]|[-•*·])\s*(?:your|ur|yr)\s+(?:current\s+|new\s+|home\s+|full\s+)*"
+            r"(?:home address|address|postcode|zip code|street address)\b"
             r"|\bwhat(?:'s| is|s)\s+(?:your|ur)\s+(?:new\s+|current\s+|home\s+)*(?:address|addy|postcode|zip code)\b"
             r"|\bwhere (?:are|r|do) (?:you|u|ya) (?:living|live|staying|based|renting) (?:now|these days|nowadays)\b"
-            r"|\b(?:(?:are|r) )?(?:you|u|ya) still (?:living|based|staying) (?:in|at|on|near)\b"
-            r"|\bis (?:it|that) still (?:the|your|ur) [a-z]+ (?:address|house|flat|place)\b"
-            r"|\b(?:have|did|has) (?:you|u|ya) (?:moved|move house|moved house|moved out)\b"
-            r"|\b(?:are|r) (?:you|u|ya) (?:planning|going|thinking of|thinking about) (?:to )?(?:move|moving) "
-            r"(?:house|out|away|out of the area)\b")
+            )
+# Whether the user has moved, and where the children are: a fake survey's or shop's questions.
+_MOVING = re.compile(
+    r"\b(?:(?:are|r) )?(?:you|u|ya) still (?:living|based|staying) (?:in|at|on|near)\b"
+    r"|\bis (?:it|that) still (?:the|your|ur) [a-z]+ (?:address|house|flat|place)\b"
+    r"|\b(?:have|did|has) (?:you|u|ya) (?:moved|move house|moved house|moved out)\b"
+    r"|\b(?:are|r) (?:you|u|ya) (?:planning|going|thinking of|thinking about) (?:to )?(?:move|moving) "
+    r"(?:house|out|away|out of the area)\b"
+    r"|\bwhich (?:secondary |primary |high |middle |junior )?school (?:does|do|is|are) (?:your|the|ur) "
+    r"(?:eldest|oldest|youngest|kids|children|child|son|daughter|boys?|girls?|lad)\b")
+_MOVING_ANCHORS = ("still living", "still based", "still staying", "still the ", "still your ", "still ur ", " moved",
+                   "move house", "to move", "of moving", "about moving", "school does", "school do ", "school is",
+                   "school are")
 _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|ya) (?:working|on|in|work|usually)\b"
              r"|\b(?:your|ur) (?:work |shift |weekly )?(?:schedule|rota|shift pattern|shifts)\b"
              r"|\bwhat time (?:do|does|are|r) (?:you|u) (?:finish|get off|leave|clock off|get home|usually finish)\b"
@@ -37,8 +47,6 @@ _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|y
              r"|\bwhat (?:unit|flat|apartment|apt|house number|floor)\b[^.?!\n]{0,12}\b(?:are|r) (?:you|u|ya) (?:in|on|at)\b"
              r"|\bwhat (?:days|times|time) (?:are|r) (?:you|u|ya) (?:usually |normally |generally )?(?:home|in|around|at home)\b"
              r"|\bwhere (?:do|d) (?:you|u|ya) (?:usually |normally |generally )?park\b"
-             r"|\bwhich (?:secondary |primary |high |middle |junior )?school (?:does|do|is|are) (?:your|the|ur) "
-             r"(?:eldest|oldest|youngest|kids|children|child|son|daughter|boys?|girls?|lad)\b"
              r"|\b(?:a|which|what) (?:days?|times?) (?:you'?re|youre|your|ur|u r|you are) (?:usually |normally )?"
              r"(?:in|home|at home|around)(?=\s*(?:[.?!,;\n]|$|and\b|or\b))")
 # "Are you still in Loveland?": whether the user has moved from the town the person knew. Case
@@ -48,8 +56,7 @@ _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
-            "what apartment", "what apt", "what house number", "what floor", "day", "time", "park", "still ", "moved",
-            "move", "school")
+            "what apartment", "what apt", "what house number", "what floor", "day", "time", "park")
 LOCATING_SCORES = (0.6, 0.8, 1.0)   # one such question, two, three or more
 
 # Questions about the user's love life or about the children and their other parent: what a
@@ -64,12 +71,6 @@ _PRYING = re.compile(
     r"|\b(?:does|did|is|has|will|would|do) (?:their|the children'?s|the kids'?|your children'?s|your kids'?|your ex'?s?) "
     r"(?:father|mother|dad|mum|mom|ex|ex-husband|ex-wife|partner)\b"
     r"|\bnights? (?:\w+ ){0,4}?with (?:their|his|her) (?:father|mother|dad|mum|mom)\b"
-    r"|\bnights? (?:a |per )?(?:week |month |fortnight )?(?:do|does) (?:your|the|ur) (?:kids|children|child|son|daughter) "
-    r"(?:spend|stay|sleep) (?:at|in) (?:each|both|the other|their (?:father|mother|dad|mum|mom))"
-    r"|\b(?:has|is|did) (?:a |your |the |ur )?(?:new )?(?:partner|boyfriend|girlfriend|fella|husband|wife) "
-    r"(?:moved|moving|living|staying)\b"
-    r"|\b(?:are|r) (?:you|u|ya) (?:planning|going|engaged|thinking) (?:to |of |about )?(?:marry|get married|getting married|remarry)"
-    r"|\bwho (?:do|d) (?:you|u|ya) (?:usually |normally |tend to )?(?:go out|hang out|spend (?:your )?time|socialise) with\b"
     r"|\b(?:ended|end|left|leave) (?:a|the|your) (?:relationship|marriage)\b"
     r"|\bwhy (?:did|do) (?:you|u) (?:stop|cut|end|block|leave|walk away)\b"
     r"|\b(?:do|d) (?:you|u|ya) live (?:alone|on (?:your|ur) own|by (?:yourself|urself)|with (?:any|some)one)\b"
@@ -84,8 +85,18 @@ _PRYING = re.compile(
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
                    "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
-                   "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody", "marr", "who ",
-                   "husband", "wife", "fella")
+                   "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody")
+# A questionnaire's questions about the household: a new partner moving in, marrying, who the user goes out with.
+_HOUSEHOLD = re.compile(
+    r"\bnights? (?:a |per )?(?:week |month |fortnight )?(?:do|does) (?:your|the|ur) (?:kids|children|child|son|daughter) "
+    r"(?:spend|stay|sleep) (?:at|in) (?:each|both|the other|their (?:father|mother|dad|mum|mom))"
+    r"|\b(?:has|is|did) (?:a |your |the |ur )?(?:new )?(?:partner|boyfriend|girlfriend|fella|husband|wife) "
+    r"(?:moved|moving|living|staying)\b"
+    r"|\b(?:are|r) (?:you|u|ya) (?:planning|going|engaged|thinking) (?:to |of |about )?(?:marry|get married|getting married|remarry)"
+    r"|\bwho (?:do|d) (?:you|u|ya) (?:usually |normally |tend to )?(?:go out|hang out|spend (?:your )?time|socialise) with\b")
+_HOUSEHOLD_ANCHORS = ("nights", "r moved", "r moving", "r living", "r staying", "d moved", "d moving", "d living",
+                      "d staying", "e moved", "e moving", "e living", "e staying", "a moved", "a moving", "a living",
+                      "a staying", "marr", " out with", "time with", "socialise")   # "partner moved", "fella living"...
 PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
 _QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*·])\s*")   # a numbered or bulleted line of a questionnaire
@@ -114,15 +125,26 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     number, a free-mail address), owning up only from a sender who wrote before."""
     text, low = plain(text)
     found = []
-    if throwaway and ((m := search_anchored(_LOCATING, _ANCHORS, low)) or (" still " in low and _STILL_IN.search(text))):
-        asked = sorted([*_LOCATING.finditer(low), *_STILL_IN.finditer(text)], key=lambda a: a.start())
+    asked = []
+    if throwaway:
+        if m := search_anchored(_LOCATING, _ANCHORS, low):
+            asked += _LOCATING.finditer(low, m.start())
+        if m := search_anchored(_MOVING, _MOVING_ANCHORS, low):
+            asked += _MOVING.finditer(low, m.start())
+        if " still " in low:
+            asked += _STILL_IN.finditer(text)
+    if asked:
+        asked.sort(key=lambda a: a.start())
         quoted = "', '".join(quote(text, low, m) for m in asked[:3])
         found.append(Reason("locating", LOCATING_SCORES[min(len(asked), len(LOCATING_SCORES)) - 1],
                             f"a new sender asks where the user lives or works, or when"
                             f"{f' ({len(asked)} questions)' if len(asked) > 1 else ''} ('{quoted}')"))
-    if throwaway and (m := search_anchored(_PRYING, _PRYING_ANCHORS, low)):
-        asked = [m for m in _PRYING.finditer(low, m.start()) if _is_question(low, m)]
+    if throwaway:
+        asked = [m for rx, anchors in ((_PRYING, _PRYING_ANCHORS), (_HOUSEHOLD, _HOUSEHOLD_ANCHORS))
+                 if (first := search_anchored(rx, anchors, low)) for m in rx.finditer(low, first.start())
+                 if _is_question(low, m)]
         if asked:
+            asked.sort(key=lambda a: a.start())
             quoted = "', '".join(quote(text, low, m) for m in asked[:3])
             found.append(Reason("prying", PRYING_SCORES[min(len(asked), len(PRYING_SCORES)) - 1],
                                 f"a new sender asks {len(asked)} question{'s' if len(asked) > 1 else ''} about the "
