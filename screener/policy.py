@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from screener.labels import TACTICS
 from screener.signals import Reason
+from screener.signals.carry import EARLIER
 
 THRESHOLD = 1.0
 # A sender becomes an established correspondent after this many earlier messages
@@ -98,6 +99,13 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     if ev.suspected_as:
         why = Reason("policy", 1.0, f"this sender was already attributed to {ev.suspected_as} earlier")
         return Decision("quarantine", alert, "suspected_alias", ev.suspected_as, why)
+    # "ok it's me on my mom's phone" from the number that pleaded for the person before: the
+    # go-between's phone, with the person themselves on it now.
+    announced = signals.get("new_contact_announced")
+    if ev.relayed_for and announced is not None and not announced.detail.startswith(EARLIER):
+        why = Reason("policy", 1.0, f"this sender relayed for {ev.relayed_for} before, and now writes as somebody the "
+                     f"user knows on a new or borrowed phone ({announced.detail})")
+        return Decision("quarantine", alert, "suspected_alias", ev.relayed_for, why)
 
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)

@@ -5,6 +5,7 @@ import pytest
 from screener.labels import TACTICS
 from screener.policy import THRESHOLD, Evidence, decide
 from screener.signals import Reason
+from screener.signals.carry import EARLIER
 
 A = "Alex Morgan"
 NONE = {t: 0.0 for t in TACTICS}
@@ -44,6 +45,10 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(MENTION, tags=("relay",)), "quarantine", "intermediary", A, False),
     (ev(MENTION), "deliver", "unknown", None, False),
     (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=5), "quarantine", "intermediary", A, False),
+    # "ok it's me on my mom's phone" from the number that pleaded for Alex: Alex on the go-between's phone
+    (ev(NEWNUM, relayed=A, seen=1), "quarantine", "suspected_alias", A, False),
+    (ev(NEWNUM, seen=1), "deliver", "known", None, False),
+    (ev(Reason("new_contact_announced", 0.5, EARLIER + "new number"), relayed=A, seen=2), "deliver", "known", None, False),
     (ev(tags=("guilt_tripping",)), "quarantine", "suspected_alias", A, False),
     (ev(tags=("guilt_tripping",), seen=5), "deliver", "known", None, False),
     # a new account's second message: an innocuous opener does not make it a known contact
