@@ -23,6 +23,7 @@ CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "
     ("which building are you in these days", "which building are you in"),
     ("3. Do you own a car? Where do you usually park (Wellington? Notre-Dame?)", "Where do you usually park"),
     ("5. Are you still in Kings Heath?", "Are you still in Kings"),
+    ("could you supply the following for the record: your current address", "supply the following for the record: your current address"),
     ("u still living in chorlton? fancy a drink", "u still living in"),
     ("Is it still the Crosby address, or should we post it elsewhere?", "Is it still the Crosby address"),
     ("2. Are you planning to move house in the next year?", "Are you planning to move house"),

@@ -18,7 +18,7 @@ import re
 from screener.signals import Reason, plain, quote, search_anchored
 
 # Lower case, matched against lower-cased text with straight apostrophes.
-_ADDRESS = (r"(?:confirm(?:ing)?|send(?:ing)?|text|give|tell|share|need|want|get|reply with|pass on|dm|pm|drop)\b"
+_ADDRESS = (r"(?:confirm(?:ing)?|send(?:ing)?|text|give|tell|share|need|want|get|reply with|pass on|dm|pm|drop|supply|provide)\b"
             r"[^.?!\n]{0,40}?\b(?:your|ur|yr|the)\s+(?:current\s+|new\s+|home\s+|street\s+|full\s+|postal\s+|house\s+)*"
             r"(?:home address|address|addy|postcode|post code|zip code|zip|street address)\b"
             # the first line of a list: "reply with:\n1) Your current home address"
