@@ -32,7 +32,11 @@ BENIGN_WEIGHT = 0.5   # public ordinary messages: many, short, and not our mediu
 # 4.5 until the seventh data round; with 1,600 more project messages (more positives, so lower
 # thresholds) 4.5 let 2.1-2.2% of public SMS and easy ham be tagged, 6.0 keeps every public set
 # at or under the previous model's share (compared among 4.5, 6 and 8 on the same out-of-fold scores).
-BENIGN_FALSE_TAG_COST = 6.0
+# Eighth round (qc/qd/qe, compared among 6, 8 and 10 on the same out-of-fold scores): 6 tagged 2.1%
+# of easy ham and 2.4% of hard ham, and held 2.1% of public messages sent as first contacts (was
+# 1.6%); 10 keeps every public set under 2% and those holds at 1.6%, at a cost: hoovering's threshold
+# rises to 0.69 and the development persona sets' new-account messages held fall from 764 to 743 of 983.
+BENIGN_FALSE_TAG_COST = 10.0
 # A false safety alert on ordinary mail costs less than a false tag: the friend glances at an
 # alert, and a missed danger costs far more than either.
 BENIGN_FALSE_ALERT_COST = 3.0
