@@ -125,34 +125,36 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     number, a free-mail address), owning up only from a sender who wrote before."""
     text, low = plain(text)
     found = []
-    asked = []
     if throwaway:
-        if m := search_anchored(_LOCATING, _ANCHORS, low):
-            asked += _LOCATING.finditer(low, m.start())
-        if m := search_anchored(_MOVING, _MOVING_ANCHORS, low):
-            asked += _MOVING.finditer(low, m.start())
+        where = _matches(low, ((_LOCATING, _ANCHORS), (_MOVING, _MOVING_ANCHORS)))
         if " still " in low:
-            asked += _STILL_IN.finditer(text)
-    if asked:
-        asked.sort(key=lambda a: a.start())
-        quoted = "', '".join(quote(text, low, m) for m in asked[:3])
-        found.append(Reason("locating", LOCATING_SCORES[min(len(asked), len(LOCATING_SCORES)) - 1],
-                            f"a new sender asks where the user lives or works, or when"
-                            f"{f' ({len(asked)} questions)' if len(asked) > 1 else ''} ('{quoted}')"))
-    if throwaway:
-        asked = [m for rx, anchors in ((_PRYING, _PRYING_ANCHORS), (_HOUSEHOLD, _HOUSEHOLD_ANCHORS))
-                 if (first := search_anchored(rx, anchors, low)) for m in rx.finditer(low, first.start())
-                 if _is_question(low, m)]
-        if asked:
-            asked.sort(key=lambda a: a.start())
-            quoted = "', '".join(quote(text, low, m) for m in asked[:3])
-            found.append(Reason("prying", PRYING_SCORES[min(len(asked), len(PRYING_SCORES)) - 1],
-                                f"a new sender asks {len(asked)} question{'s' if len(asked) > 1 else ''} about the "
-                                f"user's relationships or the children's other parent ('{quoted}')"))
+            where += _STILL_IN.finditer(text)   # a place, so matched as written
+        if where:
+            found.append(_asked("locating", LOCATING_SCORES, where, text, low, lambda n: (
+                "a new sender asks where the user lives or works, or when" + (f" ({n} questions)" if n > 1 else ""))))
+        prying = [m for m in _matches(low, ((_PRYING, _PRYING_ANCHORS), (_HOUSEHOLD, _HOUSEHOLD_ANCHORS)))
+                  if _is_question(low, m)]
+        if prying:
+            found.append(_asked("prying", PRYING_SCORES, prying, text, low, lambda n: (
+                f"a new sender asks {n} question{'s' if n > 1 else ''} about the user's relationships "
+                "or the children's other parent")))
     if wrote_before and (m := search_anchored(_UNMASKING, _UNMASK_ANCHORS, low)):
         found.append(Reason("unmasked", 0.75,
                             f"owns up that an earlier message from this sender was a disguise ('{quote(text, low, m)}')"))
     return found
+
+
+def _matches(low: str, patterns) -> list:
+    """Every match of each (pattern, anchor words) pair, trying a pattern only when an anchor is there."""
+    return [m for rx, anchors in patterns if (first := search_anchored(rx, anchors, low))
+            for m in rx.finditer(low, first.start())]
+
+
+def _asked(signal: str, scores: tuple, asked: list, text: str, low: str, said) -> Reason:
+    """One reason for the questions asked, scored by how many, quoting the first three in order."""
+    asked.sort(key=lambda a: a.start())
+    quoted = "', '".join(quote(text, low, m) for m in asked[:3])
+    return Reason(signal, scores[min(len(asked), len(scores)) - 1], f"{said(len(asked))} ('{quoted}')")
 
 
 def _is_question(low: str, m) -> bool:
