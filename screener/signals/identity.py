@@ -24,6 +24,10 @@ from screener.normalize import (
 )
 from screener.signals import Reason, lower, quote, search_anchored
 from screener.signals.account_kind import saved_contact
+from screener.signals.speaks_for import FATHER, MOTHER
+
+_PARENT_WORDS = (frozenset(FATHER), frozenset(MOTHER))
+_ANY_PARENT = frozenset(FATHER) | frozenset(MOTHER)
 
 # Mailbox names too generic to mean anything when they match.
 GENERIC_LOCALS = {"info", "admin", "contact", "hello", "mail", "office", "support", "noreply",
@@ -504,30 +508,24 @@ _ROLE = re.compile(
     )
 
 
-_FATHER = {"dad", "daddy", "father", "pa", "papa"}
-_MOTHER = {"mum", "mom", "mam", "mother", "ma", "mummy", "mommy"}
-
-
-def _users_parent_word(role: str) -> set[str]:
+def _users_parent_word(role: str) -> frozenset[str]:
     """The parent words of the same sex as "your mum" / "ur dad" (empty for other roles)."""
-    owner, _, word = role.partition(" ")
-    if owner not in ("your", "ur"):
-        return set()
-    word = word.strip()
-    return _FATHER if word in _FATHER else _MOTHER if word in _MOTHER else set()
+    owner, *rest = role.split()
+    if owner not in ("your", "ur") or not rest:
+        return frozenset()
+    return next((words for words in _PARENT_WORDS if rest[-1] in words), frozenset())
 
 
-def _may_be_users_parent(person: PersonIndex, role: str) -> bool:
-    """Whether "your mum" can be this blocked person: not when their nicknames make them the
-    children's parent ("Frankie and Jude's dad": to the user, "your dad" is the user's father)
-    or a parent of the other sex. With no parent word in their nicknames, nothing rules it out."""
-    same = _users_parent_word(role)
-    other = (_FATHER | _MOTHER) - same
+def _may_be_users_parent(person: PersonIndex, same: frozenset[str]) -> bool:
+    """Whether "your mum" (`same`: its parent words) can be this blocked person: not when their
+    nicknames make them the children's parent ("Frankie and Jude's dad": to the user, "your dad"
+    is the user's father) or a parent of the other sex. With no parent word in their nicknames,
+    nothing rules it out."""
     words = [set(n.split()) for n in person.nicknames]
-    if any(" s " in f" {n} " and w & (_FATHER | _MOTHER) for n, w in zip(person.nicknames, words)):
+    if any("s" in w and w & _ANY_PARENT for w in words):
         return False   # "georgia hunter s dad"
-    said = set().union(*words) if words else set()
-    return bool(said & same) or not (said & other)
+    said = set().union(*words)
+    return bool(said & same) or not (said & (_ANY_PARENT - same))
 
 
 def _name_words(person: PersonIndex) -> re.Pattern:
@@ -576,7 +574,8 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
             reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
     if not reasons:
         role = _ROLE.search(lowered)
-        if role and _users_parent_word(role.group(0)) and not any(_may_be_users_parent(p, role.group(0)) for p in index.people):
+        same = _users_parent_word(role.group(0)) if role else frozenset()
+        if same and not any(_may_be_users_parent(p, same) for p in index.people):
             role = None   # "your mum's church", "your dad says": the user's own parent, none of the blocked people
         if role:
             reasons.append(Reason("mentions_blocked", 0.5,
