@@ -15,7 +15,7 @@ from screener.labels import TACTICS
 from screener.signals import Reason
 from screener.signals.carry import EARLIER
 
-THRESHOLD = 1.0
+THRESHOLD = 0.9
 # A sender becomes an established correspondent after this many earlier messages
 # that nothing held. Before that, manipulative content still counts as a new
 # account's: a fake persona that opens with "hi, it's Chris from the gym" is not
@@ -32,8 +32,8 @@ LEANING = 0.3
 DANGER_HOLD = 0.5
 
 WEIGHTS: dict[str, float] = {
-    "lookalike_address": 1.15,     # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
-    "display_name": 1.15,          # full name as display name crosses it; a shared first name (0.15) never does
+    "lookalike_address": 1.1,      # 0.9 imitation alone crosses the threshold; one typo (0.6-0.8) does not
+    "display_name": 1.1,           # full name as display name crosses it; a shared first name (0.15) never does
     "name_in_address": 1.0,
     "self_identification": 1.2,    # signs with their name / "it's me, Al"
     "new_contact_announced": 0.8,  # "new number" without a name: needs one more clue

@@ -98,11 +98,31 @@ def test_two_blocked_people_attribution():
     assert d.action == "quarantine" and d.blocked_person is None
 
 
-def test_threshold_is_documented():
+def test_threshold_and_weights_are_documented_as_the_code_has_them():
+    import re
     from pathlib import Path
 
+    from screener.policy import WEIGHTS
+
     doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text()
-    assert f"{THRESHOLD:.1f}" in doc
+    assert re.search(r"the threshold \*\*([0-9.]+)\*\*", doc).group(1) == f"{THRESHOLD:.1f}"
+    rows = re.findall(r"^\| `(\w+)`[^|]*\|[^|]*\| ([0-9.]+) \|", doc, re.MULTILINE)
+    assert {signal for signal, _ in rows} <= set(WEIGHTS)
+    assert all(f"`{signal}`" in doc for signal in WEIGHTS)   # announced_as_other shares new_contact's row
+    for signal, weight in rows:
+        assert float(weight) == WEIGHTS[signal], signal
+
+
+def test_one_typo_alone_is_not_enough_but_an_imitation_is():
+    typo = Reason("lookalike_address", 0.8, "differs by one character", A)
+    assert decide(ev(typo), (A,), False).action == "deliver"
+    assert decide(ev(LOOKALIKE), (A,), False).action == "quarantine"
+    # Two weaker kinds of evidence that reach the threshold only together (0.6 style + 0.36 shared names).
+    style = Reason("style_match", 0.6, "writes like Alex", A)
+    names = Reason("shared_history", 0.45, "mentions 'Biscuit'", A)
+    assert decide(ev(style), (A,), False).action == "deliver"
+    assert decide(ev(names), (A,), False).action == "deliver"
+    assert decide(ev(style, names), (A,), False).action == "quarantine"
 
 
 def test_content_leaning_manipulative_counts_below_its_tag_threshold_only_with_identity_evidence():
