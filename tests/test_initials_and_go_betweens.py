@@ -199,3 +199,24 @@ def test_your_mum_or_dad_is_the_blocked_person_only_when_they_can_be_the_users_p
                    f'nicknames = {nicknames}\nphones = ["07700 900822"]\n')
     found = identity.mentions(Message(id="1", sender="+447700900419", body=body), idx)
     assert bool(found) == refers
+
+
+@pytest.mark.parametrize("nicknames, body, signs", [
+    ('["Stu", "Dad", "Harvey and Sam\'s dad"]', "Ten tomorrow. Tell him happy birthday from his dad, in case "
+                                                 "Mr Protein forgets to mention I exist.", True),
+    ('["Stu", "Harvey and Sam\'s dad"]', "Tell her daddy loves her and misses her", True),
+    ('["Shaz", "the kids\' mum"]', "Merry Christmas to them both. Lots of love from their mum xx", True),
+    ('["Shaz", "the kids\' mum"]', "Merry Christmas to them both. Lots of love from their dad xx", False),  # the other parent
+    ('["Stu", "Harvey and Sam\'s dad"]', "A card from his dad arrived at the school office today", False),
+    ('["Stu", "Harvey and Sam\'s dad"]', "Happy birthday to Harvey from his grandad", False),
+    ('["Stu", "Dad"]', "Tell him happy birthday from his dad", False),   # "Dad" alone: the user's own father
+])
+def test_a_new_account_calling_itself_the_childrens_parent_is_that_parent(tmp_path, nicknames, body, signs):
+    idx = index_of(tmp_path, '[user]\nname = "Hollie Marchant"\nregion = "GB"\n[[blocked]]\nname = "Stuart Ellery"\n'
+                   f'nicknames = {nicknames}\nphones = ["07700 900733"]\n')
+    found = [r for r in identity.self_identification(Message(id="1", sender="+447700900841", body=body), idx)
+             if r.signal == "self_identification"]
+    assert bool(found) == signs
+    if signs:
+        assert found[0].person == "Stuart Ellery" and found[0].score * 1.2 >= 0.9
+        assert "calls themselves the children's parent" in found[0].detail

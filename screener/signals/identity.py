@@ -304,9 +304,47 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     initials = signed_initials(text)
     if initials:
         reasons += _initials_reasons(initials, msg, index, {r.person for r in reasons}, announce)
+    if " from " in lowered or "tell " in lowered:
+        named = {r.person for r in reasons}
+        reasons += [r for p in index.people if p.name not in named and (r := _as_childrens_parent(text, lowered, p))]
     if announce and not reasons:
         reasons.append(_announcement(text, lowered, announce))
     return reasons
+
+
+def childrens_parent_words(person: PersonIndex) -> frozenset[str]:
+    """The parent words of a blocked person whose nicknames make them the children's parent
+    ("Harvey and Sam's dad" -> the father words), else empty."""
+    for words in _PARENT_WORDS:
+        if any(_OWNED & (split := set(n.split())) and split & words for n in person.nicknames):
+            return words
+    return frozenset()
+
+
+_OWNED = {"s", "kids", "children", "boys", "girls"}   # "harvey and sam s dad", "the kids mum" (folded)
+_OWNER = r"(?:his|her|their|the kids'?|the children'?s|the boys'?|the girls'?)"
+_CHILDRENS_PARENT: dict[frozenset, re.Pattern] = {}
+
+
+def _as_childrens_parent(text: str, lowered: str, person: PersonIndex) -> Reason | None:
+    """The writer calls themselves the children's parent: "tell him happy birthday from his dad",
+    "love from their mum", "tell her daddy loves her". From a new account writing to the
+    other parent that is the blocked co-parent, or someone passing on their words."""
+    words = childrens_parent_words(person)
+    if not words:
+        return None
+    pattern = _CHILDRENS_PARENT.get(words)
+    if pattern is None:
+        role = "|".join(sorted(words, key=len, reverse=True))
+        pattern = _CHILDRENS_PARENT[words] = re.compile(
+            rf"\b(?:love|lots of love|all my love|hugs|kisses|birthday|christmas|x+)\s+from\s+{_OWNER}\s+(?:{role})\b"
+            rf"|\btell (?:him|her|them)\b[^.!?\n]{{0,60}}?\bfrom {_OWNER} (?:{role})\b"
+            rf"|\btell (?:him|her|them) (?:(?:his|her|their) )?(?:{role}) (?:loves|misses|is proud|says)\b")
+    m = pattern.search(lowered)
+    if m is None:
+        return None
+    return Reason("self_identification", 0.85, f"calls themselves the children's parent ('{quote(text, lowered, m)}'), "
+                  f"as {person.name} is in the user's list", person.name)
 
 
 def _name_reasons(msg: Message, people: list, index: IdentityIndex, announce) -> list[Reason]:
@@ -521,10 +559,9 @@ def _may_be_users_parent(person: PersonIndex, same: frozenset[str]) -> bool:
     nicknames make them the children's parent ("Frankie and Jude's dad": to the user, "your dad"
     is the user's father) or a parent of the other sex. With no parent word in their nicknames,
     nothing rules it out."""
-    words = [set(n.split()) for n in person.nicknames]
-    if any("s" in w and w & _ANY_PARENT for w in words):
+    if childrens_parent_words(person):
         return False   # "georgia hunter s dad"
-    said = set().union(*words)
+    said = {w for n in person.nicknames for w in n.split()}
     return bool(said & same) or not (said & (_ANY_PARENT - same))
 
 
