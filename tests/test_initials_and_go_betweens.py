@@ -77,6 +77,25 @@ def test_a_borrowed_phone_is_an_announced_new_account(tmp_path):
         assert identity.self_identification(Message(id="1", sender="+447700900222", body=body), idx) == []
 
 
+@pytest.mark.parametrize("body, said", [
+    ("c'mere is this still Lowri's number? Lost all my contacts, phone went into the dock, long story",
+     "is this still Lowri's number"),
+    ("phone got nicked in town sat. anyway how r u", "phone got nicked"),
+    ("dropped my phone in the canal lol. is this still ur number", "dropped my phone"),
+])
+def test_a_lost_or_broken_phone_is_an_announced_new_account(tmp_path, body, said):
+    idx = index_of(tmp_path, '[user]\nname = "Lowri Jenkins"\nregion = "GB"\n[[blocked]]\n'
+                   'name = "Carys Bevan"\nnicknames = ["Car"]\nphones = ["07700 900111"]\n')
+    found = identity.self_identification(Message(id="1", sender="+447700900222", body=body), idx)
+    assert [r.signal for r in found] == ["new_contact_announced"] and said in found[0].detail
+    for ordinary in ("my phone was in the living room so I never saw it", "is this still on for Friday?"):
+        assert identity.self_identification(Message(id="1", sender="+447700900222", body=ordinary), idx) == []
+    # a friend who lost their phone says who they are
+    friend = identity.self_identification(Message(
+        id="1", sender="+447700900222", body="Hey it's Kabir, lost my phone at the game lol. Save this one"), idx)
+    assert [r.signal for r in friend] == ["announced_as_other"]
+
+
 def test_a_name_placed_as_someone_elses_partner_is_weak(tmp_path):
     idx = index_of(tmp_path, '[user]\nname = "Anna Whitcombe"\nregion = "NZ"\n[[blocked]]\n'
                    'name = "Brendon Tapsell"\nnicknames = ["Bren"]\nphones = ["021 048 7731"]\n')

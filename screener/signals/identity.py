@@ -234,7 +234,11 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
-    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me)",
+    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
+    # the old phone gone: "lost all my contacts, phone went into the dock", "is this still Niamh's number?"
+    r"|lost (?:all )?(?:my |me )?(?:contacts|phone)\b|(?:dropped|smashed|broke) (?:my|me) phone\b"
+    r"|phone (?:went|fell|dropped) (?:in|into|down|off)\b|phone (?:got|was) (?:stolen|nicked|robbed|smashed)\b"
+    r"|is this still (?:your|ur|[a-z]+'?s) (?:number|no|phone|mobile|cell)\b)",
     )
 # A borrowed phone or account: "on Mam's phone", "on Agnes next door's phone", "this is Rhodri's phone",
 # "Borrowed the bar phone" (read only when a possessive or "borrow" comes before a device: most texts hold none).
