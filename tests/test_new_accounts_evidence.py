@@ -347,3 +347,27 @@ def test_a_name_with_an_apostrophe_s_is_topic_not_a_style_marker(background):
                "Nora's teacher emailed me.", "Nora's fine. Thx."]
     profile = style.StyleProfile.build("Jocelyn Marrero", history, background)
     assert "nora" in profile.names and "nora's" not in profile.markers
+
+
+def test_a_name_other_people_write_now_and_then_counts_half_a_rare_one():
+    """'Rowan', in three of the yardstick's texts, is less telling than 'Zebedee', in none; 'Sam',
+    in many, tells nothing. Rare or not, a name the history uses only once is not one of theirs."""
+    others = [f"Rowan said hi at the match {i}" for i in range(3)] + [f"Sam is coming round at {i}" for i in range(12)] \
+        + [f"Lovely weather for the time of year, number {i}" for i in range(60)]
+    history = ["Rowan has a cough again.", "Zebedee chewed the lead.", "Tell Rowan I said well done.",
+               "Zebedee needs his jabs.", "Rowan's party is on the 4th.", "Sam can come too.", "Sam is fine.",
+               "Sam said thanks.", "The car is making that noise.", "Send me the forms.", "Ok.", "Fine, whatever."]
+    profile = style.StyleProfile.build("Pat Doe", history, style.Background(others))
+    assert "zebedee" in profile.names and "rowan" in profile.uncommon
+    assert "sam" not in profile.names and "sam" not in profile.uncommon
+    vec = style._vectors(["x"])[0]
+
+    def shared(text):
+        found = [r for r in style.style_reasons(profile, text, vec) if r.signal == "shared_history"]
+        return found[0] if found else None
+
+    half, whole, both = shared("how is Rowan doing?"), shared("how is Zebedee doing?"), shared("are Rowan and Zebedee ok?")
+    assert half.score == pytest.approx(whole.score / 2)
+    assert "'Rowan' (seen now and then elsewhere: counts half)" in half.detail
+    assert both.score == pytest.approx(1.5 * whole.score)
+    assert shared("is Sam coming?") is None

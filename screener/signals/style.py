@@ -43,6 +43,8 @@ _PERSONAL = re.compile(r"\b(?:remember|miss|missed|our|love|babe|darling|x+)\b",
 _LOWER_WORD = re.compile(r"\b[a-z]{3,}\b")
 _SENTENCE_START_CAP = re.compile(r"(?:^|[.!?]\s+|\n)\s*[A-Z]")
 LOWER_CASE_WRITER = 0.3   # fewer of their messages than this start a sentence with a capital: they write in lower case
+UNCOMMON_NAME = 4     # a name in at most this many of the yardstick's texts is uncommon (rare: at most 1)
+UNCOMMON_SHARE = 0.5  # what an uncommon name counts for against a rare one
 COMMON_WORD = 0.003   # a word other people write in lower case in more texts than this is a word, not a name
 COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
                 "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
@@ -144,6 +146,9 @@ class StyleProfile:
     markers: dict[str, float] = field(default_factory=dict)
     signoffs: set[str] = field(default_factory=set)
     names: dict[str, str] = field(default_factory=dict)   # lower -> as written
+    # Names other people write now and then (2-4 of the yardstick's texts: 'Rowan', 'Harvey'),
+    # recurring in the person's history: evidence at half the weight of a rare name.
+    uncommon: dict[str, str] = field(default_factory=dict)
     n_messages: int = 0
     openings: dict[str, int] = field(default_factory=dict)  # their habitual greeting -> past messages opening so
 
@@ -182,14 +187,19 @@ class StyleProfile:
         signoffs = {s for s, c in Counter(_last_line(h) for h in history).items()
                     if s and c >= 2 and not _is_own_name(s, own_names)}
         names: dict[str, str] = {}
+        uncommon: dict[str, str] = {}
         name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
         for name, c in name_counts.items():
             low = name.lower()
             if low in COMMON_NAMES or low in exclude_names:
                 continue
-            if background.name_freq.get(low, 0) <= 1 and c >= 2 \
-                    and background.lower_freq.get(low, 0) <= COMMON_WORD * background.n:   # 'Put', 'Father': words
+            if background.lower_freq.get(low, 0) > COMMON_WORD * background.n:   # 'Put', 'Father': words
+                continue
+            seen = background.name_freq.get(low, 0)
+            if seen <= 1 and c >= 2:
                 names[low] = name
+            elif seen <= UNCOMMON_NAME and c >= 3:
+                uncommon[low] = name
         if sum(1 for h in history if _SENTENCE_START_CAP.search(h.strip())) < LOWER_CASE_WRITER * n:
             # A writer who never capitalises writes 'moose' for Moose: their recurring words that
             # hardly anyone else writes are the names ('jonesy', 'timmies', 'watermelon').
@@ -202,7 +212,7 @@ class StyleProfile:
         openings = {o: c for o, c in Counter(_opening(h) for h in history).items()
                     if o and c >= 3 and c / n >= 0.15 and background.openings.get(o, 0) / background.n < 0.01}
         return cls(person, centroid.astype(np.float32), float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
-                   float(np.mean(genuine)), top, signoffs, names, n, openings)
+                   float(np.mean(genuine)), top, signoffs, names, uncommon, n, openings)
 
 
 def _is_own_name(signoff: str, own_names: set[str]) -> bool:
@@ -265,24 +275,30 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
     own = set(writer_name.lower().split())
     mentioned = [m for m in mentioned_names(profile, text) if m.lower() not in own]
-    if mentioned and (probing or not _INSTITUTIONAL.search(text)):
+    less_rare = [m for m in mentioned_names(profile, text, profile.uncommon) if m.lower() not in own]
+    if (mentioned or less_rare) and (probing or not _INSTITUTIONAL.search(text)):
         personal = bool(_PERSONAL.search(text))
-        score = min(0.9, 0.45 * len(mentioned)) * (1.0 if personal else 0.6)
+        score = min(0.9, 0.45 * len(mentioned) + 0.45 * UNCOMMON_SHARE * len(less_rare)) * (1.0 if personal else 0.6)
+        said = []
+        if mentioned:
+            said.append(", ".join(f"'{m}'" for m in mentioned[:3]) + " (names rarely seen elsewhere)")
+        if less_rare:
+            said.append(", ".join(f"'{m}'" for m in less_rare[:3]) + " (seen now and then elsewhere: counts half)")
         reasons.append(Reason("shared_history", round(score, 3),
-                              "mentions " + ", ".join(f"'{m}'" for m in mentioned[:3]) +
-                              f" from {profile.person}'s past messages, names rarely seen elsewhere", profile.person))
+                              "mentions " + "; ".join(said) + f" from {profile.person}'s past messages", profile.person))
     return reasons
 
 
-def mentioned_names(profile: StyleProfile, text: str) -> list[str]:
-    """Their private names in `text`: capitalised as names are, or in any case from a writer
-    who never capitalises (lower-case writers write 'biscuit' for Biscuit)."""
-    if not profile.names:
+def mentioned_names(profile: StyleProfile, text: str, names: dict[str, str] | None = None) -> list[str]:
+    """Their private names in `text` (`names`: the rare ones unless given): capitalised as names
+    are, or in any case from a writer who never capitalises (lower-case writers write 'biscuit' for Biscuit)."""
+    names = profile.names if names is None else names
+    if not names:
         return []
     lowered = text.lower()
     any_case = not _SENTENCE_START_CAP.search(text.strip())
     found = []
-    for low, written in profile.names.items():
+    for low, written in names.items():
         for m in re.finditer(rf"\b{re.escape(low)}\b", lowered):
             if any_case or text[m.start()].isupper():
                 found.append(written)
