@@ -239,3 +239,19 @@ def test_a_new_account_calling_itself_the_childrens_parent_is_that_parent(tmp_pa
     if signs:
         assert found[0].person == "Stuart Ellery" and found[0].score * 1.2 >= 0.9
         assert "calls themselves the children's parent" in found[0].detail
+
+
+def test_saying_the_user_blocked_them_is_stronger_than_a_new_number(tmp_path):
+    idx = index_of(tmp_path, '[user]\nname = "Samira Costa"\nregion = "CA"\n[[blocked]]\n'
+                   'name = "Vanessa Medeiros"\nnicknames = ["Ness"]\nphones = ["416 555 0100"]\n')
+
+    def announced(body):
+        return identity.self_identification(Message(id="1", sender="+14375550147", body=body), idx)
+
+    new_number = announced("happy new year lol new number, save it")
+    blocked = announced("happy new year sammy lol new number don't block it ok I'm being good")
+    assert [r.signal for r in blocked] == ["new_contact_announced"]
+    assert blocked[0].score > new_number[0].score and "says the user blocked them ('don't block')" in blocked[0].detail
+    assert blocked[0].score * 0.8 < 0.9   # not enough alone: one more clue is
+    # a friend who jokes about it still says who they are
+    assert [r.signal for r in announced("it's Tanya, new number, don't block me lol")] == ["announced_as_other"]

@@ -405,7 +405,18 @@ def _announcement(text: str, lowered: str, announce) -> Reason:
         return Reason("announced_as_other", AS_OTHER, f"announces a new number or account as somebody else "
                                                       f"('{quote(text, lowered, other)}', a name no blocked person uses:"
                                                       " weak, as a friend's new number is)")
+    blocked = _BLOCKED_ME.search(lowered)
+    if blocked:
+        return Reason("new_contact_announced", SAYS_BLOCKED, f"writes from a new account and says the user blocked them "
+                      f"('{quote(text, lowered, blocked)}'): only someone the user blocked says so")
     return Reason("new_contact_announced", 0.5, f"announces a new number or account ('{quote(text, lowered, announce)}')")
+
+
+# "don't block it", "you blocked me": the writer knows the user blocked them. No ordinary message among
+# 67,919 public and persona benign texts says so; 18 of 1,174 persona new-account messages do.
+_BLOCKED_ME = re.compile(r"\b(?:dont block|don'?t block|do not block|before you block|stop blocking|(?:you|u) blocked me"
+                         r"|unblock me|(?:you|u) (?:keep|kept) blocking)")
+SAYS_BLOCKED = 1.0   # x 0.8: not enough alone, one more clue is
 
 
 # "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
