@@ -22,7 +22,10 @@ from screener.labels import MODEL_LABELS
 from screener.model import DEFAULT_MODEL_DIR, TacticModel, is_short
 
 # What a miss costs against a false tag (a false tag costs 1).
-MISS_COST = {"threat": 4.0, "safety": 8.0, "legal_threat": 2.5, "children_leverage": 2.0}
+# safety: 8.0 until the ninth data round, whose 233 safety messages (and 171 hard negatives that share
+# their words) raised its threshold and cut held-out safety recall from 0.904 to 0.894; at 12 it is 0.929
+# (alerts on public SMS 3.0% -> 4.2%: the issue puts recall first).
+MISS_COST = {"threat": 4.0, "safety": 12.0, "legal_threat": 2.5, "children_leverage": 2.0}
 DEFAULT_MISS_COST = 2.0
 C_GRID = (8.0,)  # 2.0 and 8.0 were compared on cross-writer validation; 8.0 won twice
 SHORT_MIN_POSITIVES = 25   # below this, a label's short-text threshold is its general one
@@ -36,6 +39,11 @@ BENIGN_WEIGHT = 0.5   # public ordinary messages: many, short, and not our mediu
 # of easy ham and 2.4% of hard ham, and held 2.1% of public messages sent as first contacts (was
 # 1.6%); 10 keeps every public set under 2% and those holds at 1.6%, at a cost: hoovering's threshold
 # rises to 0.69 and the development persona sets' new-account messages held fall from 764 to 743 of 983.
+# Ninth round (qf/qg/qh, compared among 6, 8 and 10 on the same out-of-fold scores): 6 tags 2.2% of
+# easy ham; 8 and 10 keep NUS SMS, Enron and easy ham under 2% (hard ham is 5 of 249 = 2.01% at all
+# three). 8 gives higher held-out macro-F1 (0.786 against 0.782) and holds 13 more of the development
+# personas' 981 new-account messages, but its short-text hoovering threshold (0.82) holds a stranger's
+# bare "hey": benign held 9 -> 13 of 1,864, one set at 2.8%. 10 keeps ordinary strangers deliverable.
 BENIGN_FALSE_TAG_COST = 10.0
 # A false safety alert on ordinary mail costs less than a false tag: the friend glances at an
 # alert, and a missed danger costs far more than either.
