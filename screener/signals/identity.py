@@ -536,15 +536,17 @@ _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 def announced_addresses(msg: Message, region: str) -> list[str]:
     """Numbers or addresses a message announces as the writer's new contact."""
-    if not announcement_in(lower(msg.body)):
+    phones = _PHONE_IN_TEXT.findall(msg.body)
+    emails = _EMAIL_IN_TEXT.findall(msg.body) if "@" in msg.body else []
+    if not (phones or emails) or not announcement_in(lower(msg.body)):   # most texts hold no number: cheaper first
         return []
     found = []
-    for raw in _PHONE_IN_TEXT.findall(msg.body):
+    for raw in phones:
         try:
             found.append(normalize_phone(raw, region, strict=True))
         except InvalidAddress:
             pass
-    for raw in _EMAIL_IN_TEXT.findall(msg.body):
+    for raw in emails:
         try:
             found.append(normalize_email(raw))
         except InvalidAddress:
