@@ -50,6 +50,7 @@ class PersonIndex:
     locals: tuple[tuple[str, str, str, str], ...]   # (local part, domain, skeleton, core)
     own_domains: tuple[str, ...]
     phones: tuple[str, ...]
+    childrens_parent: frozenset[str] = frozenset()   # their parent words when the nicknames make them the children's
 
 
 @dataclass
@@ -71,15 +72,17 @@ class IdentityIndex:
             for key in emails + phones:
                 index.blocked_addr[key] = person.name
             parts = fold_name(person.name).split()
+            nicknames = tuple(fold_name(n) for n in person.nicknames if fold_name(n))
             index.people.append(PersonIndex(
                 name=person.name,
                 names=tuple({fold_name(person.name), *(fold_name(n) for n in person.nicknames)} - {""}),
                 first=parts[0] if parts else "",
                 last=parts[-1] if len(parts) > 1 else "",
-                nicknames=tuple(fold_name(n) for n in person.nicknames if fold_name(n)),
+                nicknames=nicknames,
                 locals=tuple((lp, dom, skeleton(lp), core(lp)) for lp, dom in (e.split("@") for e in emails)),
                 own_domains=tuple({e.split("@")[1] for e in emails} - FREE_MAIL_DOMAINS),
                 phones=tuple(p for p in phones if p.startswith("+")),
+                childrens_parent=childrens_parent_words(nicknames),
             ))
         for person in config.trusted:
             for e in person.emails:
@@ -231,10 +234,12 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
 # Self-identification -----------------------------------------------------------
 
 
+# The writer knows the user blocked them (an announcement, and the strongest kind: see _BLOCKED_ME).
+_SAYS_BLOCKED_WORDS = r"dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
-    r"|dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
+    rf"|{_SAYS_BLOCKED_WORDS}"
     # the old phone gone: "lost all my contacts, phone went into the dock", "is this still Niamh's number?"
     r"|lost (?:all )?(?:my |me )?(?:contacts|phone)\b|(?:dropped|smashed|broke) (?:my|me) phone\b"
     r"|phone (?:went|fell|dropped) (?:in|into|down|off)\b|phone (?:got|was) (?:stolen|nicked|robbed|smashed)\b"
@@ -316,11 +321,11 @@ def self_identification(msg: Message, index: IdentityIndex) -> list[Reason]:
     return reasons
 
 
-def childrens_parent_words(person: PersonIndex) -> frozenset[str]:
-    """The parent words of a blocked person whose nicknames make them the children's parent
-    ("Harvey and Sam's dad" -> the father words), else empty."""
+def childrens_parent_words(nicknames: tuple[str, ...]) -> frozenset[str]:
+    """The parent words of a blocked person whose (folded) nicknames make them the children's
+    parent ("harvey and sam s dad" -> the father words), else empty."""
     for words in _PARENT_WORDS:
-        if any(_OWNED & (split := set(n.split())) and split & words for n in person.nicknames):
+        if any(_OWNED & (split := set(n.split())) and split & words for n in nicknames):
             return words
     return frozenset()
 
@@ -334,7 +339,7 @@ def _as_childrens_parent(text: str, lowered: str, person: PersonIndex) -> Reason
     """The writer calls themselves the children's parent: "tell him happy birthday from his dad",
     "love from their mum", "tell her daddy loves her". From a new account writing to the
     other parent that is the blocked co-parent, or someone passing on their words."""
-    words = childrens_parent_words(person)
+    words = person.childrens_parent
     if not words:
         return None
     pattern = _CHILDRENS_PARENT.get(words)
@@ -414,8 +419,7 @@ def _announcement(text: str, lowered: str, announce) -> Reason:
 
 # "don't block it", "you blocked me": the writer knows the user blocked them. No ordinary message among
 # 67,919 public and persona benign texts says so; 18 of 1,174 persona new-account messages do.
-_BLOCKED_ME = re.compile(r"\b(?:dont block|don'?t block|do not block|before you block|stop blocking|(?:you|u) blocked me"
-                         r"|unblock me|(?:you|u) (?:keep|kept) blocking)")
+_BLOCKED_ME = re.compile(rf"\b(?:{_SAYS_BLOCKED_WORDS}|do not block|(?:you|u) (?:keep|kept) blocking)")
 SAYS_BLOCKED = 1.0   # x 0.8: not enough alone, one more clue is
 
 
@@ -576,7 +580,7 @@ def _may_be_users_parent(person: PersonIndex, same: frozenset[str]) -> bool:
     nicknames make them the children's parent ("Frankie and Jude's dad": to the user, "your dad"
     is the user's father) or a parent of the other sex. With no parent word in their nicknames,
     nothing rules it out."""
-    if childrens_parent_words(person):
+    if person.childrens_parent:
         return False   # "georgia hunter s dad"
     said = {w for n in person.nicknames for w in n.split()}
     return bool(said & same) or not (said & (_ANY_PARENT - same))
