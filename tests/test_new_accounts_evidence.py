@@ -3,6 +3,7 @@ private names versus ordinary words, and the guard rails around them."""
 
 import json
 
+import numpy as np
 import pytest
 
 from screener.config import load_config
@@ -371,3 +372,33 @@ def test_a_name_other_people_write_now_and_then_counts_half_a_rare_one():
     assert "'Rowan' (seen now and then elsewhere: counts half)" in half.detail
     assert both.score == pytest.approx(1.5 * whole.score)
     assert shared("is Sam coming?") is None
+
+
+BULLET_HISTORY = [
+    "Just a quick one:\n\u2022 swimming bag is in the boot\n\u2022 reading folder signed\n\u2022 inhaler in the front pocket :)",
+    "Just a quick one about Saturday:\n\u2022 netball 9am at the courts\n\u2022 pick up from mine at 8.15\nThanks so much :)",
+    "Noted. Going forward please reply within 24 hours :)",
+    "Three things:\n\u2022 dentist Tuesday 3.40\n\u2022 trip money $12 by Friday\n\u2022 library books back",
+    "Appreciate you letting me know... eventually :)",
+    "Just a quick one:\n\u2022 she's had her preventer\n\u2022 spacer is in the bag\n\u2022 no dairy after 7 please",
+    "As discussed:\n1. pick up at 5\n2. drop off at 10\n3. no changes without notice :)",
+    "Thanks so much for finally getting back to me :)",
+    "Just a quick one:\n\u2022 school photos are Thursday\n\u2022 hair done please\n\u2022 the green cardigan",
+    "Per my last:\n\u2022 the holiday dates are the 14th to the 21st\n\u2022 flights are booked\nNoted your objection :)",
+]
+
+
+def test_character_style_weighs_what_sets_the_person_apart(background):
+    """The style model is fitted against other people's messages: a new message written with the
+    person's habits (bullets, 'Just a quick one:', the weaponised ':)') scores above nearly all
+    other people's messages, and the same news written plainly does not."""
+    profile = style.StyleProfile.build("Rochelle Ashby", BULLET_HISTORY, background)
+    assert profile.genuine_mean > profile.background_mean   # calibrated on messages it was not fitted on
+    habits = "Just a quick one:\n\u2022 camp form is due Monday\n\u2022 sleeping bag is at mine\n\u2022 $40 for the bus :)"
+    one_habit = "camp form due monday :) sleeping bag at mine :) bus $40 :)"   # their smiley, nothing else of theirs
+    plain = "Hey, the camp form is due Monday, the sleeping bag is at my place and the bus is $40."
+    scores = style.similarities(profile, style._vectors([habits, one_habit, plain]))
+    beaten = np.searchsorted(profile.background_sims, scores) / len(profile.background_sims)
+    assert min(beaten[:2]) >= 0.99 and beaten[2] < 0.9
+    found = style.style_reasons(profile, habits, style._vectors([habits])[0])
+    assert any("character style closer to Rochelle Ashby's past messages than" in r.detail for r in found)
