@@ -34,7 +34,7 @@ from screener.signals import Reason, lower, quote
 
 BITS = 14
 SIZES = (1, 2, 3, 4)
-STYLE_CAP = 0.6            # style alone never crosses the policy's threshold
+STYLE_CAP = 0.8            # style alone never crosses the policy's threshold
 MIN_HISTORY = 5
 _WORD = re.compile(r"[a-z']+|\.\.+|!!+|\?\?+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
