@@ -255,3 +255,47 @@ def test_saying_the_user_blocked_them_is_stronger_than_a_new_number(tmp_path):
     assert blocked[0].score * 0.8 < 0.9   # not enough alone: one more clue is
     # a friend who jokes about it still says who they are
     assert [r.signal for r in announced("it's Tanya, new number, don't block me lol")] == ["announced_as_other"]
+
+
+@pytest.mark.parametrize("body, blocked", [
+    ("Just a quick one, since you've blocked the other number: the enrolment form is due Friday.", True),
+    ("ok u blocked my old one so here i am", True),
+    ("Dad asked me to email you because you've blocked him everywhere.", False),   # a go-between's words
+    ("Sofia asked me to pass this on since you've blocked her number.", False),
+])
+def test_saying_the_user_blocked_the_writer_is_not_saying_they_blocked_someone_else(tmp_path, body, blocked):
+    idx = index_of(tmp_path, '[user]\nname = "Drew Kingi"\nregion = "NZ"\n[[blocked]]\n'
+                   'name = "Rochelle Ashworth"\nnicknames = ["Roch"]\nphones = ["027 555 0182"]\n')
+    found = identity.self_identification(Message(id="1", sender="+64215550199", body=body), idx)
+    assert any(r.score == identity.SAYS_BLOCKED and "says the user blocked them" in r.detail for r in found) == blocked
+
+
+@pytest.mark.parametrize("nicknames, body, signs", [
+    ('["Den", "Dad", "me dad"]', "happy new year pet. its ya dad. new number. divvent block this one", True),
+    ('["Den", "Dad"]', "It's your dad. Got a new phone, ring me when you can", True),
+    ('["Den", "Dad"]', "Thinking of you on your birthday.\nLove, your dad", True),
+    ('["Den", "Alfie\'s grandad"]', "its ya dad. new number", False),              # no parent word: somebody else
+    ('["Stu", "Dad", "Harvey and Sam\'s dad"]', "It's your dad, new number", False),   # the children's father:
+])                                                                                  # "your dad" is the user's own
+def test_a_parent_who_says_its_your_dad_names_themselves(tmp_path, nicknames, body, signs):
+    idx = index_of(tmp_path, '[user]\nname = "Kerry Charlton"\nregion = "GB"\n[[blocked]]\nname = "Dennis Charlton"\n'
+                   f'nicknames = {nicknames}\nphones = ["07700 900417"]\n')
+    found = [r for r in identity.self_identification(Message(id="1", sender="+447700900999", body=body), idx)
+             if r.signal == "self_identification"]
+    assert bool(found) == signs
+    if signs:
+        assert found[0].person == "Dennis Charlton" and found[0].score * 1.2 >= 0.9
+
+
+def test_a_nickname_phrase_in_an_address_is_strong_and_a_surname_one_is_not(tmp_path):
+    idx = index_of(tmp_path, '[user]\nname = "Drew Kingi"\nregion = "NZ"\n[[blocked]]\nname = "Rochelle Ashworth"\n'
+                   'nicknames = ["Roch", "Tilly\'s mum", "Mrs Ashworth"]\nemails = ["rochelle.ashworth@xtra.co.nz"]\n')
+
+    def in_address(sender):
+        msg = Message(id="1", sender=sender, body="Options attached.")
+        return {r.signal: r for r in identity.lookalike_reasons(msg, idx, identity.sender_key(msg, idx.region))}
+
+    phrase = in_address("tillysmum.tga@outlook.com")["name_in_address"]
+    assert phrase.score == 0.7 and "'tilly s mum', a phrase only they go by" in phrase.detail
+    assert in_address("mrsashworth61@gmail.com")["name_in_address"].score < 0.7   # her mother-in-law too
+    assert in_address("roch.designs@gmail.com")["name_in_address"].score == 0.4   # one word: others' too

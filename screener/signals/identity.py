@@ -227,18 +227,30 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
                 if other_surname:
                     return Reason("name_in_address", 0.12, f"address {key} contains the nickname '{nick}' (weak: "
                                   f"the display name '{display_name}' gives another surname)", person.name)
+                if _private_phrase(nick, nick_plain, person):
+                    return Reason("name_in_address", 0.7, f"address {key} contains the nickname '{nick}', "
+                                  "a phrase only they go by", person.name)
                 return Reason("name_in_address", 0.4, f"address {key} contains the nickname '{nick}'", person.name)
     return None
+
+
+def _private_phrase(nick: str, plain: str, person: PersonIndex) -> bool:
+    """A nickname of two or more words and eight or more letters ("tilly s mum", "old bay rome")
+    is theirs alone, unless it holds their surname ("mrs ashworth" is also their mother-in-law)."""
+    words = nick.split()
+    return len(words) >= 2 and len(plain) >= 8 and not (person.last and person.last in words)
 
 
 # Self-identification -----------------------------------------------------------
 
 
 # The writer knows the user blocked them (an announcement, and the strongest kind: see _BLOCKED_ME).
-_SAYS_BLOCKED_WORDS = r"dont block|don't block|before you block|stop blocking|you blocked me|u blocked me|unblock me"
+# "you've blocked the other number" (not "you've blocked him": a go-between's words)
+_SAYS_BLOCKED_WORDS = (r"dont block|don't block|before you block|stop blocking|unblock me"
+                       r"|(?:you|u)(?:'?ve| have)? blocked (?:me|my|the other|all my)\b")
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
-    r"|(?:it'?s|its|this is) (?:me|ur|your)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
+    r"|(?:it'?s|its|this is) (?:me|ur|your|ya|yer)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
     rf"|{_SAYS_BLOCKED_WORDS}"
     # the old phone gone: "lost all my contacts, phone went into the dock", "is this still Niamh's number?"
     r"|lost (?:all )?(?:my |me )?(?:contacts|phone)\b|(?:dropped|smashed|broke) (?:my|me) phone\b"
@@ -426,7 +438,7 @@ SAYS_BLOCKED = 1.0   # x 0.8: not enough alone, one more clue is
 # "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
 # person says "it's me" (or their own name, weighed above).
 _INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b")
-_NOT_A_NAME = {"me", "my", "ur", "your", "yours", "the", "a", "an", "just", "only", "not", "really", "so", "been",
+_NOT_A_NAME = {"me", "my", "ur", "your", "yours", "ya", "yer", "yr", "u", "the", "a", "an", "just", "only", "not", "really", "so", "been",
                "about", "all", "because", "gonna", "going", "here", "him", "her", "his", "now", "ok", "okay",
                "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very", "what", "who", "hard",
                "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
@@ -498,8 +510,11 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
                 # its own rarely holds otherwise ("Greg" alone above a forwarded article is common).
                 line = re.compile(rf"(?m)^{_name_regex(full, person, full)}$") if names is strong and full in names \
                     else None
-                out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*)(?:{alt})\b[\s.!x]*$"),
-                            re.compile(rf"\b(?:it'?s|it s|its|this is|it is|im|i'?m|i m|i am)\s+(?:{alt})\b"
+                # "it's ya dad", "love, your mum": the user's parent, unless the nicknames make the
+                # person the children's parent (then "your dad" is the user's own father)
+                owner = _OWNER_WORDS if names is roles and not person.childrens_parent else ""
+                out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*){owner}(?:{alt})\b[\s.!x]*$"),
+                            re.compile(rf"\b(?:it'?s|it s|its|this is|it is|im|i'?m|i m|i am)\s+{owner}(?:{alt})\b"
                                        rf"|(?<!is )(?<!was )(?<!be )\b(?:{alt})\s+here\b"),
                             base, names is roles, line))
         _PATTERN_CACHE[key] = out
@@ -520,7 +535,8 @@ _AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|you
                           r"|\s+(?!(?:my|your|ur|yer|ya|the|a)\b)[a-z]+(?: s)? (?:other half|husband|wife|partner|boyfriend"
                           r"|girlfriend|fella|missus|mate|friend|pal|neighbou?r|colleague|cousin|brother|sister|flatmate"
                           r"|roommate)\b")
-_ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
+_ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"
+_OWNER_WORDS = r"(?:(?:your|ur|ya|yer|yr) )?"   # folded text: "your dad", "ya mam"   # "thanks mum" thanks a mum, "love, mum" is one
 _SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
 
 
