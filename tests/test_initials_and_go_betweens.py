@@ -231,14 +231,21 @@ def test_your_mum_or_dad_is_the_blocked_person_only_when_they_can_be_the_users_p
     ('["Stu", "Dad"]', "Tell him happy birthday from his dad", False),   # "Dad" alone: the user's own father
 ])
 def test_a_new_account_calling_itself_the_childrens_parent_is_that_parent(tmp_path, nicknames, body, signs):
+    found = names_themselves(tmp_path, nicknames, body)
+    assert bool(found) == signs
+    if signs:
+        assert "calls themselves the children's parent" in found[0].detail
+
+
+def names_themselves(tmp_path, nicknames: str, body: str) -> list:
+    """Self-identification in a text from a new number, with Stuart Ellery blocked under these
+    nicknames; when found, it is enough alone (score x weight 1.2 reaches the 0.9 threshold)."""
     idx = index_of(tmp_path, '[user]\nname = "Hollie Marchant"\nregion = "GB"\n[[blocked]]\nname = "Stuart Ellery"\n'
                    f'nicknames = {nicknames}\nphones = ["07700 900733"]\n')
     found = [r for r in identity.self_identification(Message(id="1", sender="+447700900841", body=body), idx)
              if r.signal == "self_identification"]
-    assert bool(found) == signs
-    if signs:
-        assert found[0].person == "Stuart Ellery" and found[0].score * 1.2 >= 0.9
-        assert "calls themselves the children's parent" in found[0].detail
+    assert all(r.person == "Stuart Ellery" and r.score * 1.2 >= 0.9 for r in found)
+    return found
 
 
 def test_saying_the_user_blocked_them_is_stronger_than_a_new_number(tmp_path):
@@ -271,20 +278,14 @@ def test_saying_the_user_blocked_the_writer_is_not_saying_they_blocked_someone_e
 
 
 @pytest.mark.parametrize("nicknames, body, signs", [
-    ('["Den", "Dad", "me dad"]', "happy new year pet. its ya dad. new number. divvent block this one", True),
-    ('["Den", "Dad"]', "It's your dad. Got a new phone, ring me when you can", True),
-    ('["Den", "Dad"]', "Thinking of you on your birthday.\nLove, your dad", True),
-    ('["Den", "Alfie\'s grandad"]', "its ya dad. new number", False),              # no parent word: somebody else
+    ('["Stu", "Dad", "me dad"]', "happy new year pet. its ya dad. new number. divvent block this one", True),
+    ('["Stu", "Dad"]', "It's your dad. Got a new phone, ring me when you can", True),
+    ('["Stu", "Dad"]', "Thinking of you on your birthday.\nLove, your dad", True),
+    ('["Stu", "Alfie\'s grandad"]', "its ya dad. new number", False),              # no parent word: somebody else
     ('["Stu", "Dad", "Harvey and Sam\'s dad"]', "It's your dad, new number", False),   # the children's father:
 ])                                                                                  # "your dad" is the user's own
 def test_a_parent_who_says_its_your_dad_names_themselves(tmp_path, nicknames, body, signs):
-    idx = index_of(tmp_path, '[user]\nname = "Kerry Charlton"\nregion = "GB"\n[[blocked]]\nname = "Dennis Charlton"\n'
-                   f'nicknames = {nicknames}\nphones = ["07700 900417"]\n')
-    found = [r for r in identity.self_identification(Message(id="1", sender="+447700900999", body=body), idx)
-             if r.signal == "self_identification"]
-    assert bool(found) == signs
-    if signs:
-        assert found[0].person == "Dennis Charlton" and found[0].score * 1.2 >= 0.9
+    assert bool(names_themselves(tmp_path, nicknames, body)) == signs
 
 
 def test_a_nickname_phrase_in_an_address_is_strong_and_a_surname_one_is_not(tmp_path):
