@@ -220,6 +220,9 @@ STYLE_C = 10.0   # weak regularisation: 1,500 other people's messages keep it ho
 STYLE_FOLDS = 5
 
 
+_FITTED: dict[bytes, tuple] = {}   # the same messages give the same model: fitted once per process
+
+
 def _fit_style(H, B) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     """A logistic regression of the person's messages `H` against other people's `B`.
 
@@ -227,6 +230,19 @@ def _fit_style(H, B) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     from models fitted without them (held out in turn, five ways): a message the model was
     fitted on looks more typical than a new one, so only held-out scores calibrate it.
     """
+    digest = hashlib.blake2b(digest_size=16)
+    for matrix in (H, B):
+        for part in (matrix.data, matrix.indices, matrix.indptr):
+            digest.update(np.ascontiguousarray(part).tobytes())
+    key = digest.digest()
+    if key not in _FITTED:
+        if len(_FITTED) >= 64:
+            _FITTED.clear()
+        _FITTED[key] = _fit_style_uncached(H, B)
+    return _FITTED[key]
+
+
+def _fit_style_uncached(H, B) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
