@@ -402,3 +402,18 @@ def test_character_style_weighs_what_sets_the_person_apart(background):
     assert min(beaten[:2]) >= 0.99 and beaten[2] < 0.9
     found = style.style_reasons(profile, habits, style._vectors([habits])[0])
     assert any("character style closer to Rochelle Ashby's past messages than" in r.detail for r in found)
+
+
+def test_a_name_the_writer_gives_as_their_own_workplace_is_not_shared_history(background):
+    history = ["Tell Catclaw they can stuff their rota, darlin.", "Picked you up from Catclaw, you were late out again.",
+               "Catclaw called the house looking for you.", "Lunch at the diner, then the feed store.",
+               "Goat got out again.", "Love you darlin, drive safe."]
+    profile = style.StyleProfile.build("Curtis Bodine", history, background)
+    assert "catclaw" in profile.names
+
+    def shared(text):
+        return [r for r in style.style_reasons(profile, text, style._vectors([text])[0]) if r.signal == "shared_history"]
+
+    assert shared("Hi ma'am this is Tammy at Catclaw front desk, Dr Ames wants to know if you can come in early") == []
+    assert shared("Hi it's Jo from the Catclaw Animal Hospital, your shift is swapped to Tuesday") == []
+    assert "'Catclaw'" in shared("I still drive past Catclaw every morning and think of you")[0].detail

@@ -314,7 +314,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         if reliability < 1.0:
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
-    own = set(writer_name.lower().split())
+    own = set(writer_name.lower().split()) | _affiliation_words(text)
     mentioned = [m for m in mentioned_names(profile, text) if m.lower() not in own]
     less_rare = [m for m in mentioned_names(profile, text, profile.uncommon) if m.lower() not in own]
     if (mentioned or less_rare) and (probing or not _INSTITUTIONAL.search(text)):
@@ -328,6 +328,17 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         reasons.append(Reason("shared_history", round(score, 3),
                               "mentions " + "; ".join(said) + f" from {profile.person}'s past messages", profile.person))
     return reasons
+
+
+_AFFILIATION = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\s+(?:here\s+)?(?:from|at|with)\s+"
+                          r"(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,3})")
+
+
+def _affiliation_words(text: str) -> set[str]:
+    """The words of the place a writer says they are from ("this is Tammy at Catclaw front desk"):
+    their own workplace or club, not a private name they share with the blocked person."""
+    found = _AFFILIATION.search(lower(text[:300]))
+    return set(found.group(1).split()) if found else set()
 
 
 def mentioned_names(profile: StyleProfile, text: str, names: dict[str, str] | None = None) -> list[str]:
