@@ -438,10 +438,11 @@ SAYS_BLOCKED = 1.0   # x 0.8: not enough alone, one more clue is
 # "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
 # person says "it's me" (or their own name, weighed above).
 _INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b")
-_NOT_A_NAME = {"me", "my", "ur", "your", "yours", "ya", "yer", "yr", "u", "the", "a", "an", "just", "only", "not", "really", "so", "been",
-               "about", "all", "because", "gonna", "going", "here", "him", "her", "his", "now", "ok", "okay",
-               "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very", "what", "who", "hard",
-               "important", "late", "mine", "nothing", "new", "no", "literally", "actually", "honestly", "fine"}
+_NOT_A_NAME = {"me", "my", "ur", "your", "yours", "ya", "yer", "yr", "u", "the", "a", "an", "just", "only", "not",
+               "really", "so", "been", "about", "all", "because", "gonna", "going", "here", "him", "her", "his",
+               "now", "ok", "okay", "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very",
+               "what", "who", "hard", "important", "late", "mine", "nothing", "new", "no", "literally", "actually",
+               "honestly", "fine"}
 
 
 AS_OTHER = 0.25   # half an anonymous announcement: a fake coach's "It's Gaz from Rovers, got a new phone" is one too
@@ -535,8 +536,8 @@ _AFFILIATION = re.compile(r"\s+(?:here\s+)?(?:with|from|at)\s+(?!(?:my|me|ur|you
                           r"|\s+(?!(?:my|your|ur|yer|ya|the|a)\b)[a-z]+(?: s)? (?:other half|husband|wife|partner|boyfriend"
                           r"|girlfriend|fella|missus|mate|friend|pal|neighbou?r|colleague|cousin|brother|sister|flatmate"
                           r"|roommate)\b")
-_ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"
-_OWNER_WORDS = r"(?:(?:your|ur|ya|yer|yr) )?"   # folded text: "your dad", "ya mam"   # "thanks mum" thanks a mum, "love, mum" is one
+_ROLE_SIGN_BEFORE = "love|luv|xo|x+|from|yours"   # "thanks mum" thanks a mum, "love, mum" is one
+_OWNER_WORDS = r"(?:(?:your|ur|ya|yer|yr) )?"   # folded text: "your dad", "ya mam"
 _SENTENCE_END = re.compile(r"\n|(?<=[.!?…])\s+|\s+[-–—~]+\s*")
 
 

@@ -144,7 +144,6 @@ class StyleProfile:
     weights: np.ndarray        # the linear style model: a message's score is vector . weights + bias
     bias: float
     background_mean: float
-    background_std: float
     background_sims: np.ndarray
     genuine_mean: float
     markers: dict[str, float] = field(default_factory=dict)
@@ -205,7 +204,7 @@ class StyleProfile:
         # A habitual greeting ("Thomas," in 33 of 45 messages, "Dear Harriet"), one other people rarely open with.
         openings = {o: c for o, c in Counter(_opening(h) for h in history).items()
                     if o and c >= 3 and c / n >= 0.15 and background.openings.get(o, 0) / background.n < 0.01}
-        return cls(person, weights, bias, float(bg.mean()), float(bg.std() or 0.05), np.sort(bg),
+        return cls(person, weights, bias, float(bg.mean()), np.sort(bg),
                    float(np.mean(genuine)), top, signoffs, names, uncommon, n, openings)
 
 
@@ -314,9 +313,12 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         if reliability < 1.0:
             bits.append("short message: little style to go on")
         reasons.append(Reason("style_match", round(score, 3), "; ".join(bits), profile.person))
-    own = set(writer_name.lower().split()) | _affiliation_words(text)
-    mentioned = [m for m in mentioned_names(profile, text) if m.lower() not in own]
-    less_rare = [m for m in mentioned_names(profile, text, profile.uncommon) if m.lower() not in own]
+    mentioned = mentioned_names(profile, text)
+    less_rare = mentioned_names(profile, text, profile.uncommon)
+    if mentioned or less_rare:
+        own = set(writer_name.lower().split()) | _own_place_words(text)
+        mentioned = [m for m in mentioned if m.lower() not in own]
+        less_rare = [m for m in less_rare if m.lower() not in own]
     if (mentioned or less_rare) and (probing or not _INSTITUTIONAL.search(text)):
         personal = bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned) + 0.45 * UNCOMMON_SHARE * len(less_rare)) * (1.0 if personal else 0.6)
@@ -330,14 +332,15 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     return reasons
 
 
-_AFFILIATION = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\s+(?:here\s+)?(?:from|at|with)\s+"
-                          r"(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,3})")
+_SAYS_WHO = r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+"   # "this is Tammy", as lower-cased
+_OWN_PLACE = re.compile(rf"{_SAYS_WHO}\s+(?:here\s+)?(?:from|at|with)\s+"
+                        r"(?:the\s+)?([a-z][a-z'-]*(?:\s+[a-z][a-z'-]*){0,3})")
 
 
-def _affiliation_words(text: str) -> set[str]:
+def _own_place_words(text: str) -> set[str]:
     """The words of the place a writer says they are from ("this is Tammy at Catclaw front desk"):
     their own workplace or club, not a private name they share with the blocked person."""
-    found = _AFFILIATION.search(lower(text[:300]))
+    found = _OWN_PLACE.search(lower(text[:300]))
     return set(found.group(1).split()) if found else set()
 
 
@@ -381,7 +384,7 @@ def load_profiles(config, background: Background, held: dict[str, list[str]] | N
 # Pretexts: a stranger introduces themselves, then turns to the relationship --------
 
 # Lower case, matched against lower-cased text (faster than IGNORECASE, same matches).
-_INTRO = re.compile(r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+\b[^.!?\n]{0,40}\b(?:from|at|with)\b"
+_INTRO = re.compile(rf"{_SAYS_WHO}\b[^.!?\n]{{0,40}}\b(?:from|at|with)\b"
                     r"|\bwe met (?:at|in|on|through)\b|\bi'?m a (?:friend|colleague|neighbou?r) of\b"
                     r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b")
 # "this is Dave, one of the coaches", "my name is Bernadette, I help out at..." (run only when
