@@ -172,6 +172,14 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
                      f"{_first(ev.seen_before)}, and the message may be a danger to the user ({ev.safety_score:.2f})")
         return Decision("quarantine", alert, "suspected_alias", person, why)
 
+    # A writer who introduces themselves as the person's family ("its isa baird. davies mum") is a
+    # go-between, whatever the model makes of the tone: the person's mother, brother or new partner.
+    # Checked last: a relative's phone that the rules above already tie to the person stays theirs.
+    family = signals.get("family_of_blocked")
+    if family is not None and ev.throwaway and not (ev.saved_contact or ev.users_family):
+        why = Reason("policy", family.score, f"a go-between for {family.person}: {family.detail}")
+        return Decision("quarantine", alert, "intermediary", family.person, why)
+
     status = "known" if ev.seen_before else "unknown"
     saved = f", saved in the phone's contacts as '{ev.saved_contact}'" if ev.saved_contact else ""
     return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender{saved}, nothing held it"))

@@ -66,6 +66,7 @@ class Screener:
         self.config = config
         self.model = model
         self.index = identity.IdentityIndex.from_config(config)
+        self.user_names = frozenset(self.index.user_names)
         self.state = state or ScreenState()
         self.blocked_names = tuple(p.name for p in config.blocked)
         self.family_surname = account_kind.family_surname(config.user.name, self.blocked_names)
@@ -93,14 +94,15 @@ class Screener:
         sims = {name: style.similarities(p, vectors) for name, p in self.profiles.items()}
         return vectors, key_array, others, sims
 
-    def _style_reasons(self, msg: Message, i: int, probing: bool) -> list[Reason]:
+    def _style_reasons(self, msg: Message, i: int, probing: bool, unnamed: bool) -> list[Reason]:
         if self._style is None:
             return []
         vectors, keys, others, sims = self._style
         mask = others & (keys != keys[i])
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
-                                                writer_name=msg.sender_name, probing=probing)]
+                                                writer_name=msg.sender_name, probing=probing, unnamed=unnamed,
+                                                user_names=self.user_names)]
 
     def _speaks_for(self, msg: Message) -> list[Reason]:
         parents = [(name, p, self.parent_roles[name]) for name, p in self.profiles.items() if self.parent_roles.get(name)]
@@ -132,7 +134,8 @@ class Screener:
             reasons += identity.self_identification(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
-            reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing))
+            unnamed = any(r.signal == "new_contact_announced" for r in reasons)   # "It's me. New number"
+            reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing), unnamed)
             reasons += self._speaks_for(msg)
             earlier = carry.for_sender(self.state.earlier, key)
             reasons += probing

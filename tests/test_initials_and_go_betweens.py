@@ -300,3 +300,25 @@ def test_a_nickname_phrase_in_an_address_is_strong_and_a_surname_one_is_not(tmp_
     assert phrase.score == 0.7 and "'tilly s mum', a phrase only they go by" in phrase.detail
     assert in_address("mrsashworth61@gmail.com")["name_in_address"].score < 0.7   # her mother-in-law too
     assert in_address("roch.designs@gmail.com")["name_in_address"].score == 0.4   # one word: others' too
+
+
+@pytest.mark.parametrize("body, kin", [
+    ("anna its isa tapsell. brens mum. the garden is coming on, the roses are out", "brens mum"),
+    ("Hi Anna, Kirsty here (Bren's sister). Don't panic, just wanted a wee word", "bren's sister"),
+    ("Just heard about Bren's mum, that's awful. You ok?", None),         # news of a relative, not who is writing
+    ("Anna it's Sal. Saw Bren's sister at the markets, she says hi", None),
+])
+def test_a_writer_who_introduces_themselves_as_the_persons_family_is_a_go_between(tmp_path, model, body, kin):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550177", channel="sms", body=body)])[0]
+    family = [r for r in v.reasons if r.signal == "family_of_blocked"]
+    if kin is None:
+        assert not family and v.sender_status != "intermediary"
+    else:
+        assert family[0].detail == f"introduces themselves as Brendon Tapsell's family ('{kin}')"
+        assert (v.action, v.sender_status, v.blocked_person) == ("quarantine", "intermediary", "Brendon Tapsell")
+
+
+def test_a_relative_saved_in_the_phone_is_not_held_for_saying_so(tmp_path, model):
+    v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550177", channel="sms",
+                                                       sender_name="Isa", body="its isa, brens mum. lovely day")])[0]
+    assert v.sender_status != "intermediary"

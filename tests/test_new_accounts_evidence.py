@@ -417,3 +417,52 @@ def test_a_name_the_writer_gives_as_their_own_workplace_is_not_shared_history(ba
     assert shared("Hi ma'am this is Tammy at Catclaw front desk, Dr Ames wants to know if you can come in early") == []
     assert shared("Hi it's Jo from the Catclaw Animal Hospital, your shift is swapped to Tuesday") == []
     assert "'Catclaw'" in shared("I still drive past Catclaw every morning and think of you")[0].detail
+
+
+def test_a_private_name_from_a_new_account_that_does_not_say_who_it_is_says_who(background):
+    """'It's me. New number. How's Custard's bad ear?': a friend on a new number gives their name;
+    an unnamed writer who names the pet expects to be recognised. The user's own name, or a
+    short form of it ('Pri' for Priyanka), is not such a clue: friends write it too."""
+    history = NAMES_HISTORY + ["Pri, Rufus needs his jab on Friday.", "Morning Pri. Rufus says hi."]
+    profile = style.StyleProfile.build("Greg Whit", history, background)
+
+    def shared(text, unnamed):
+        return [r for r in style.style_reasons(profile, text, style._vectors([text])[0], unnamed=unnamed,
+                                               user_names=frozenset({"priyanka", "nair"}))
+                if r.signal == "shared_history"]
+
+    plain = shared("New number. How is Rufus's bad ear?", unnamed=False)[0]
+    told = shared("New number. How is Rufus's bad ear?", unnamed=True)[0]
+    assert plain.score < 0.5 and told.score == style.RECOGNISED
+    assert told.detail.endswith("from a new account that does not say who is writing")
+    assert shared("Hey Pri new number, circling back", unnamed=True)[0].score < style.RECOGNISED
+
+
+@pytest.mark.parametrize("body, signal", [
+    ("It's me. New number, new contract. How's Custard's bad ear?", "new_contact_announced"),
+    ("Kem cho Nikhil bhai! Bhavesh here, your cousin from Wembley, new number.", "announced_as_other"),
+    ("Morning Kirsty, Gaz from Rovers. Just to let you know I've NOT changed my number, someone's "
+     "been messaging parents pretending to be me.", None),                        # the words, denied
+    ("I haven't got a new phone, the old one just died for a day", None),
+])
+def test_what_an_announcement_says_about_its_writer(parent_index, body, signal):
+    found = identity.self_identification(Message(id="1", body=body, sender="+447700900555"), parent_index)
+    assert [r.signal for r in found] == ([signal] if signal else [])
+    if signal == "announced_as_other":
+        assert "('Bhavesh here'" in found[0].detail
+
+
+def test_an_address_of_initial_and_surname_outweighs_a_display_name_with_the_surname(tmp_path):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Priyanka Nair"\nregion = "CA"\n[[blocked]]\n'
+                                     'name = "Bryce Vandermeer"\nnicknames = ["B", "Tams"]\nphones = ["604 555 0100"]\n')
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+
+    def by_name(sender, name):
+        msg = Message(id="1", body="hello", sender=sender, sender_name=name)
+        return {r.signal: r for r in identity.lookalike_reasons(msg, index, identity.sender_key(msg, index.region))}
+
+    found = by_name("bvandermeer.consulting@outlook.com", "Vandermeer Consulting")
+    assert found.keys() == {"name_in_address"} and found["name_in_address"].score == 0.7
+    # a newsletter's title is not a person's name giving another surname
+    assert by_name("nurse.tams.writes@gmail.com", "Notes from Resus")["name_in_address"].score == 0.4
+    assert by_name("tams.writes@gmail.com", "Tamsin Okafor")["name_in_address"].score < 0.2

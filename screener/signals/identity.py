@@ -198,9 +198,15 @@ def _tokens(text: str) -> list[str]:
 
 
 def _name_reason(key: str, display_name: str, person: PersonIndex, index: IdentityIndex) -> Reason | None:
-    """The person's name in the display name or the mailbox name."""
+    """The person's name in the display name or the mailbox name, whichever says more
+    ("Vandermeer Consulting" <bvandermeer.consulting@...>: the address is their initial and surname)."""
+    found = [r for r in (_display_reason(display_name, person, index), _address_reason(key, display_name, person))
+             if r is not None]
+    return max(found, key=lambda r: r.score, default=None)
+
+
+def _display_reason(shown: str, person: PersonIndex, index: IdentityIndex) -> Reason | None:
     full = fold_name(person.name)
-    shown = display_name
     if shown and person.first and person.first not in index.user_names:
         tokens = set(shown.split())
         if shown == full or (person.last and {person.first, person.last} <= tokens):
@@ -212,6 +218,14 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
         if person.first in tokens:
             return Reason("display_name", 0.15,
                           f"display name shares only the first name of {person.name} (weak)", person.name)
+    return None
+
+
+# A display name that is a title, not a person's: "Notes from Resus", "The Comeback Quarter".
+_TITLE_WORDS = {"from", "the", "of", "and", "for", "with", "to", "in", "on", "at", "by", "notes", "news", "team"}
+
+
+def _address_reason(key: str, display_name: str, person: PersonIndex) -> Reason | None:
     if is_email(key) and person.first:
         local = re.sub(r"[^a-z]", "", key.split("@")[0])
         if person.last and person.first in local and person.last in local:
@@ -220,7 +234,8 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
                                                         or local.startswith(person.last + person.first[0])):
             return Reason("name_in_address", 0.7, f"address {key} is {person.name}'s initial and surname", person.name)
         shown_tokens = display_name.split()
-        other_surname = person.last and len(shown_tokens) >= 2 and person.last not in shown_tokens
+        other_surname = person.last and 2 <= len(shown_tokens) <= 3 and person.last not in shown_tokens \
+            and not _TITLE_WORDS & set(shown_tokens)
         for nick in person.nicknames:
             nick_plain = re.sub(r"[^a-z]", "", nick)
             if len(nick_plain) >= 4 and nick_plain in local and nick_plain not in ROLE_WORDS:
@@ -270,9 +285,16 @@ _BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s lap
                    "borrow", *(f"s {kind} " for kind in _DEVICE_KIND))
 
 
+# "I've NOT changed my number", "I haven't got a new phone": the words, denied.
+_DENIED = re.compile(r"(?:\bnot|n'?t|\bnever)\s+(?:[a-z]+\s+){0,2}$")
+
+
 def announcement_in(lowered: str):
     """Where the lower-cased text announces a new number or account (or a borrowed one), or None."""
-    return _NEW_CONTACT.search(lowered) or search_anchored(_BORROWED, _BORROWED_HINTS, lowered)
+    for found in _NEW_CONTACT.finditer(lowered):
+        if not _DENIED.search(lowered, max(0, found.start() - 24), found.start()):
+            return found
+    return search_anchored(_BORROWED, _BORROWED_HINTS, lowered)
 
 _SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature
 # A sign-off of the writer's initials as people write them: "N.D.", "J.P. x", "ND" on its own line.
@@ -419,8 +441,9 @@ def _announcement(text: str, lowered: str, announce) -> Reason:
     writer says who they are by another name."""
     other = _names_someone_else(text, lowered)
     if other:
+        said = quote(text, lowered, other).lstrip(".!?,\n ")
         return Reason("announced_as_other", AS_OTHER, f"announces a new number or account as somebody else "
-                                                      f"('{quote(text, lowered, other)}', a name no blocked person uses:"
+                                                      f"('{said}', a name no blocked person uses:"
                                                       " weak, as a friend's new number is)")
     blocked = _BLOCKED_ME.search(lowered)
     if blocked:
@@ -437,12 +460,15 @@ SAYS_BLOCKED = 1.0   # x 0.8: not enough alone, one more clue is
 
 # "it's Tanya, new number": a friend announcing a new number says who they are; a blocked
 # person says "it's me" (or their own name, weighed above).
-_INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b")
+# "Bhavesh here, your cousin from Wembley, new number" (at the start of a sentence) too.
+_INTRODUCED_AS = re.compile(r"\b(?:it'?s|its|it is|this is|i'?m|im)\s+([a-z]{2,})\b"
+                            r"|(?:^|[.!?,\n]\s*)([a-z]{2,}) here\b")
 _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "ya", "yer", "yr", "u", "the", "a", "an", "just", "only", "not",
                "really", "so", "been", "about", "all", "because", "gonna", "going", "here", "him", "her", "his",
                "now", "ok", "okay", "over", "still", "such", "that", "this", "time", "too", "true", "urgent", "very",
                "what", "who", "hard", "important", "late", "mine", "nothing", "new", "no", "literally", "actually",
-               "honestly", "fine"}
+               "honestly", "fine", "nobody", "somebody", "someone", "everyone", "anyone", "sorry", "hello",
+               "hi", "hey", "yes", "yeah", "nope", "back", "there"}
 
 
 AS_OTHER = 0.25   # half an anonymous announcement: a fake coach's "It's Gaz from Rovers, got a new phone" is one too
@@ -453,9 +479,12 @@ def _names_someone_else(text: str, lowered: str):
     found none), or None. A name is capitalised, unless the writer capitalises nothing
     ("hiya its rach! new number"); "it's great, new phone" is not a name."""
     found = _INTRODUCED_AS.search(lowered)
-    if found is None or found.group(1) in _NOT_A_NAME or found.group(1) in ROLE_WORDS:
+    if found is None:
         return None
-    if not text[found.start(1)].isupper() and text != lowered:
+    group = 1 if found.group(1) else 2
+    if found.group(group) in _NOT_A_NAME or found.group(group) in ROLE_WORDS:
+        return None
+    if not text[found.start(group)].isupper() and text != lowered:
         return None
     return found
 
@@ -625,6 +654,25 @@ def _name_form(text: str, lowered: str) -> str:
     return lowered if text.isascii() else fold_name(text)
 
 
+_KIN = ("mum|mom|mam|mother|ma|dad|father|sister|sis|brother|bro|wife|husband|girlfriend|boyfriend|partner|fiance|"
+        "fiancee|auntie|aunty|aunt|uncle|cousin|nan|nana|gran|granny|grandma|grandad|grandpa|son|daughter")
+# The writer says who they are, then whose family they are: "its isa baird. davies mum", "this is
+# Lorraine, Tasha's mom", "Loveday here (Tam's sister)", "hi hannah its denise (trevors mom)".
+# Not "it's Sal. Saw Bren's sister at the markets": news of a relative, not who is writing.
+_KIN_INTRO = (r"(?:\b(?:it'?s|it’s|its|it is|this is|i'?m|im|i am|my name is)\s+[a-z]+(?: [a-z]+)?"
+              r"|\b[a-z]+ here)[\s,.(–-]*")
+
+
+def _introduced_as_kin(lowered: str, person: PersonIndex) -> str:
+    """'davies mum' when the writer introduces themselves as the person's relative, else ''."""
+    names = [n for n in (person.first, *person.nicknames) if n and n not in ROLE_WORDS and " " not in n]
+    if not names:
+        return ""
+    alt = "|".join(re.escape(n) for n in names)
+    found = re.search(rf"{_KIN_INTRO}((?:{alt})(?:['’]?s) (?:{_KIN}))\b", lowered[:200])
+    return found.group(1) if found else ""
+
+
 def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
     """The message names a blocked person, or refers to them by a role ('your ex', 'your mum')."""
     text = msg.text
@@ -645,8 +693,13 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
                 if n and (n in words if " " not in n else n in folded) and n not in index.user_names:
                     hit = n
                     break
-        if hit:
-            reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit}')", person.name))
+        kin = _introduced_as_kin(lowered, person)
+        if hit or kin:
+            reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit or kin}')",
+                                  person.name))
+        if kin:
+            reasons.append(Reason("family_of_blocked", 0.9, f"introduces themselves as {person.name}'s family "
+                                  f"('{kin}')", person.name))
     if not reasons:
         role = _ROLE.search(lowered)
         same = _users_parent_word(role.group(0)) if role else frozenset()

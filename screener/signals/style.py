@@ -267,7 +267,8 @@ def similarities(profile: StyleProfile, vectors) -> np.ndarray:
 
 
 def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None,
-                  opening_of: str | None = None, writer_name: str = "", probing: bool = False) -> list[Reason]:
+                  opening_of: str | None = None, writer_name: str = "", probing: bool = False,
+                  unnamed: bool = False, user_names: frozenset[str] = frozenset()) -> list[Reason]:
     """Evidence that `text` was written by the profile's person (may be empty).
 
     `others`: similarities of the user's other correspondents' messages (this
@@ -278,6 +279,10 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     `probing`: the sender is a cheap account asking where the user lives or about their life. A
     clinic's or a club's wording ("our records show") no longer excuses a private name then: a real
     surgery writes from its own domain, and does not ask whether the user still lives in Loveland.
+    `unnamed`: the writer announced a new number or account without saying who they are ("It's me.
+    New number"). A rare private name of theirs in the same message ("How's Custard's bad ear?") then
+    says who: a friend writing from a new number gives their name. Not the user's own name or a short
+    form of it (`user_names`: "Pri" for Priyanka), which friends write too.
     """
     reasons: list[Reason] = []
     sim = float(np.dot(vector.data, profile.weights[vector.indices])) + profile.bias
@@ -320,16 +325,29 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
         mentioned = [m for m in mentioned if m.lower() not in own]
         less_rare = [m for m in less_rare if m.lower() not in own]
     if (mentioned or less_rare) and (probing or not _INSTITUTIONAL.search(text)):
-        personal = bool(_PERSONAL.search(text))
+        personal = unnamed or bool(_PERSONAL.search(text))
         score = min(0.9, 0.45 * len(mentioned) + 0.45 * UNCOMMON_SHARE * len(less_rare)) * (1.0 if personal else 0.6)
+        telling = unnamed and [m for m in mentioned if not _users_name(m.lower(), user_names)]
+        if telling:
+            score = RECOGNISED
         said = []
         if mentioned:
             said.append(", ".join(f"'{m}'" for m in mentioned[:3]) + " (names rarely seen elsewhere)")
         if less_rare:
             said.append(", ".join(f"'{m}'" for m in less_rare[:3]) + " (seen now and then elsewhere: counts half)")
-        reasons.append(Reason("shared_history", round(score, 3),
-                              "mentions " + "; ".join(said) + f" from {profile.person}'s past messages", profile.person))
+        detail = "mentions " + "; ".join(said) + f" from {profile.person}'s past messages"
+        if telling:
+            detail += ", from a new account that does not say who is writing"
+        reasons.append(Reason("shared_history", round(score, 3), detail, profile.person))
     return reasons
+
+
+RECOGNISED = 0.9   # a rare private name from a new account that does not say who it is (see style_reasons)
+
+
+def _users_name(name: str, user_names: frozenset[str]) -> bool:
+    """The user's name or a short form of it ('pri' for 'priyanka')."""
+    return any(own.startswith(name) and len(name) >= 2 for own in user_names)
 
 
 _SAYS_WHO = r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+"   # "this is Tammy", as lower-cased
