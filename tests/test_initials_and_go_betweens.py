@@ -133,6 +133,10 @@ PONY_CLUB = ("Hi Anna\n\nJust confirming Georgia is carrying on with us for 2026
     ("kia ora anna, mike from the vets. Moss is fine now. georgias dad asked us to let you know as he cant get "
      "through to you", "georgias dad asked"),
     ("Would you be ok with Hunter's dad being added back on the school app?", "Hunter's dad being added"),
+    ("hi its gail fae the parent council. hunters dad said hed do the bbq at the fun day, is that ok wi you",
+     "hunters dad said hed"),
+    ("CASTLE CABS: can georgia be collected fae pony club by her dad friday 3pm. reply Y or N",
+     "can georgia be collected fae pony club by her dad"),
 ])
 def test_a_stranger_passing_on_the_other_parents_wishes_is_a_go_between(tmp_path, model, body, said):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="pony.club.sec@gmail.com", channel="email",
@@ -147,6 +151,7 @@ def test_a_stranger_passing_on_the_other_parents_wishes_is_a_go_between(tmp_path
     "Georgia's dad picked her up at 3 today, all fine",                 # a parent mentioned, no wish passed on
     "Her dad asked if she can ride at the rally",                       # no child of theirs named
     "Your dad asked if Georgia can come for lunch on Sunday",           # the user's own father
+    "Georgia was collected by her dad at 3, all fine",                  # news, not a request
 ])
 def test_parents_mentioned_without_passing_on_their_wishes(tmp_path, model, body):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550101", channel="sms", body=body)])[0]

@@ -24,7 +24,9 @@ SCORE = 0.9
 _WISH = (r"(?:'s|s| has| had| also| just| is| was| would| did)?\s*(?:also\s+)?"
          r"(?:asked|offered|wants|wanted|would like|'d like|would love|is keen|is happy to|said to|says to|requested"
          r"|suggested|was wondering|wondered|can'?t get through|cant get through|can'?t reach|cant reach"
-         r"|being added|been added|to be added)\b")
+         r"|being added|been added|to be added"
+         # an offer passed on: "camerons dad said hed do the bbq"
+         r"|said (?:he|she)(?:'?d| would| will| could| can)|says (?:he|she)(?:'?ll|'?d| will| would| can))\b")
 
 
 def _role_patterns(roles: tuple[str, ...]) -> re.Pattern:
@@ -35,7 +37,10 @@ def _role_patterns(roles: tuple[str, ...]) -> re.Pattern:
         rf"\b{owner.format(child='(?P<child>[a-z]+)')} (?:{role})\b{_WISH}"
         rf"|\b(?:paid|sent|arranged|booked|organised|organized|requested) (?:for )?by "
         rf"{owner.format(child='(?P<child2>[a-z]+)')} (?:{role})\b"
-        rf"|\b(?:stopping|stop|keeping|keep|letting|let) [a-z]+ (?:from )?(?:seeing|see) (?:his|her|their) (?:{role})\b")
+        rf"|\b(?:stopping|stop|keeping|keep|letting|let) [a-z]+ (?:from )?(?:seeing|see) (?:his|her|their) (?:{role})\b"
+        # asked on the parent's behalf: "can cameron be collected fae holiday club by his dad friday"
+        rf"|\b(?:can|could|may) (?P<child3>[a-z]+) (?:be )?(?:collected|picked up|dropped off|taken|go|stay)\b"
+        rf"[^.?!\n]{{0,40}}?\b(?:by|with) (?:his|her|their) (?:{role})\b")
 
 
 _PATTERNS: dict[tuple, re.Pattern] = {}
@@ -72,7 +77,7 @@ def speaks_for_reasons(text: str, person: str, roles: tuple[str, ...], private: 
     low = lower(text)
     children = None
     for m in pattern.finditer(low):
-        child = m.group("child") or m.group("child2")
+        child = m.group("child") or m.group("child2") or m.group("child3")
         if child is not None:   # "Georgia's dad asked" names the child; "Emma's dad asked" is somebody else's
             if child not in private or child in writer:
                 continue
