@@ -69,6 +69,9 @@ def test_pretext_then_relationship():
     r = pretext_reason(msg)
     assert r and "Chris from" in r.detail and r.score > 0
     assert pretext_reason(Message(id="2", body="Hi, this is Chris from the gym, your membership renews Monday")) is None
+    # or to the blocked parent, in the family's own word for her
+    assert pretext_reason(Message(id="3", body="Hi! This is Trish from the Women of Faith brunch. Your sweet mama "
+                                               "signed you up, Saturday 10am"))
 
 
 def test_burst_groups_new_senders_on_the_same_themes():

@@ -415,7 +415,8 @@ _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|
                    r"(?:ever )?miss (?:him|her)|(?:your|ur) (?:last|old|previous) (?:fella|bloke|guy|man|boyfriend|girlfriend|"
                    r"partner|husband|wife))\b"
                    # or to the blocked person, by the role they have in the user's life
-                   r"|\b(?:your|ur) (?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend|mum|mom|mam|mother"
+                   r"|\b(?:your|ur) (?:(?:sweet|dear|poor) )?(?:ex|ex-?husband|ex-?wife|ex-?partner|ex-?boyfriend|ex-?girlfriend"
+                   r"|mum|mom|mam|mother|mama|momma|mommy|mummy"
                    r"|dad|father|husband|wife)\b|\b(?:the kids'?|the children'?s|her|his) (?:father|mother|dad|mum|mom)\b")
 
 
