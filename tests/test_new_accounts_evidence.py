@@ -466,3 +466,22 @@ def test_an_address_of_initial_and_surname_outweighs_a_display_name_with_the_sur
     # a newsletter's title is not a person's name giving another surname
     assert by_name("nurse.tams.writes@gmail.com", "Notes from Resus")["name_in_address"].score == 0.4
     assert by_name("tams.writes@gmail.com", "Tamsin Okafor")["name_in_address"].score < 0.2
+
+
+def test_an_unnamed_new_number_that_names_the_pet_is_held_and_a_named_one_is_not(tmp_path, model):
+    history = ["Custard was sick on the landing again.", "Did you book Custard in for his ear?",
+               "Custard's ear is better, vet says keep the drops going.", "Running late, traffic on the M32.",
+               "Can you grab milk on the way back.", "Night x"]
+    (tmp_path / "h.jsonl").write_text("".join(json.dumps({"id": f"h{i}", "sender": "+447700900100", "body": b}) + "\n"
+                                              for i, b in enumerate(history)))
+    (tmp_path / "c.toml").write_text('[user]\nname = "Nico Lockyer"\nregion = "GB"\n[[blocked]]\nname = "Tamsin Carew"\n'
+                                     'nicknames = ["Tam"]\nphones = ["07700 900100"]\nhistory = "h.jsonl"\n')
+    config = load_config(tmp_path / "c.toml")
+    unnamed, friend = Screener(config, model).screen([
+        Message(id="1", sender="+447700900710", channel="sms", body="It's me. New number, new contract. "
+                                                                   "How's Custard's bad ear?"),
+        Message(id="2", sender="+447700900711", channel="sms", body="Hiya it's Jess! New number. How's Custard's "
+                                                                   "bad ear?")])
+    assert (unnamed.action, unnamed.blocked_person) == ("quarantine", "Tamsin Carew")
+    assert any(r.signal == "shared_history" and r.score == style.RECOGNISED for r in unnamed.reasons)
+    assert friend.action == "deliver"
