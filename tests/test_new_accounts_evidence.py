@@ -485,3 +485,15 @@ def test_an_unnamed_new_number_that_names_the_pet_is_held_and_a_named_one_is_not
     assert (unnamed.action, unnamed.blocked_person) == ("quarantine", "Tamsin Carew")
     assert any(r.signal == "shared_history" and r.score == style.RECOGNISED for r in unnamed.reasons)
     assert friend.action == "deliver"
+
+
+def test_the_bundled_yardstick_is_read_once_per_process_while_its_files_are_unchanged(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    record = {"id": "x1", "channel": "sms", "body": "Bins go out on Thursday now", "tactics": [], "relation": "friend"}
+    (corpus / "train_xx.jsonl").write_text(json.dumps(record) + "\n")
+    first = style.Background.bundled(tmp_path)
+    assert style.Background.bundled(tmp_path) is first
+    (corpus / "train_yy.jsonl").write_text(json.dumps(dict(record, id="y1", body="Parcel left with no. 12")) + "\n")
+    again = style.Background.bundled(tmp_path)
+    assert again is not first and len(again.texts) == 2

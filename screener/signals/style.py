@@ -108,6 +108,9 @@ _GENERIC_OPENING = {"hi", "hey", "hello", "hiya", "dear", "morning", "evening", 
                     "yes", "no", "so", "um", "well", "thanks", "thank", "you", "sorry", "oh", "lol", "right", "all"}
 
 
+_BUNDLED: dict[tuple, "Background"] = {}
+
+
 class Background:
     """Ordinary messages from many other people, the yardstick for 'anyone else'."""
 
@@ -124,9 +127,20 @@ class Background:
 
     @classmethod
     def bundled(cls, data_dir: Path, limit: int = 1500) -> "Background":
-        """Ordinary, tactic-free messages from the project's own data (many writers, many voices)."""
+        """Ordinary, tactic-free messages from the project's own data (many writers, many voices).
+        Kept per process while the files are unchanged: every Screener built reads the same yardstick."""
+        paths = sorted((data_dir / "corpus").glob("train_*.jsonl"))
+        key = (str(data_dir.resolve()), limit, tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+        found = _BUNDLED.get(key)
+        if found is None:
+            _BUNDLED.clear()
+            found = _BUNDLED[key] = cls._read(paths, limit)
+        return found
+
+    @classmethod
+    def _read(cls, paths: list[Path], limit: int) -> "Background":
         texts: list[str] = []
-        for path in sorted((data_dir / "corpus").glob("train_*.jsonl")):
+        for path in paths:
             for line in path.read_text(encoding="utf-8").splitlines():
                 if not line.strip():
                     continue
