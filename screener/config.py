@@ -77,6 +77,8 @@ class ImapSettings:
     port: int = setting(993, "IMAP server port.", "int")
     tls: str = setting("ssl", "`ssl` (implicit TLS, port 993), `starttls`, or `none` (loopback test servers only).",
                        "choice", choices=("ssl", "starttls", "none"))
+    ca_file: Path | None = setting(None, "A certificate (PEM) to trust for this server besides the system's, "
+                                   "e.g. a home server's self-signed one. Relative to the config file.", "file")
     username: str = setting("", "Login name.", "str", required=True)
     password_env: str = setting("", "Name of the environment variable holding the password.", "str")
     password_command: str = setting("", "A command whose first output line is the password (e.g. `pass show mail`).", "str")

@@ -9,7 +9,8 @@
 
 Each server lives in its own short 0755 folder under /tmp (pytest's tmp_path is
 unreadable by Dovecot's service users, and Unix socket paths must stay under
-108 bytes), listens on a free port on 127.0.0.1 without TLS, authenticates
+108 bytes), listens on a free port on 127.0.0.1 without TLS (`tls=True` adds
+implicit TLS and STARTTLS with a throwaway self-signed certificate), authenticates
 users from a passwd-file, keeps mail in Maildir owned by a non-root uid, and
 runs in the foreground in a session of its own, so that signalling the process
 group stops every Dovecot process at once.
@@ -81,7 +82,7 @@ state_dir = {root}/state
 instance_name = screener-test-{name}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_failure_delay = 0
@@ -113,7 +114,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 # No growing delay after failed logins (tests of a bad password would wait up to 15 s).
@@ -139,16 +141,33 @@ service imap {
 """
 
 
+def _self_signed(cert: Path, key: Path) -> None:
+    """A throwaway certificate for 127.0.0.1 (openssl comes with Debian's Dovecot)."""
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    key.chmod(0o644)   # read by Dovecot's processes, whichever user they run as
+
+
 class Dovecot:
     """One private Dovecot. Use `Dovecot.start(...)`; `close()` stops it and removes its folder."""
 
-    def __init__(self, users: dict[str, str], separator: str = "/", port: int | None = None):
+    def __init__(self, users: dict[str, str], separator: str = "/", port: int | None = None, tls: bool = False):
         self.users = dict(users)
         self.separator = separator
         self.host = "127.0.0.1"
         self.port = port or free_port()
         self.root = Path(tempfile.mkdtemp(prefix="dv", dir="/tmp"))
         self.root.chmod(0o755)
+        # With `tls`: implicit TLS on `tls_port` and STARTTLS on `port`, with a self-signed
+        # certificate for 127.0.0.1 (`cert`) that no system trusts. Plain logins stay allowed on
+        # loopback, so the mailbox helpers below need no TLS.
+        self.tls_port = free_port() if tls else 0
+        self.cert = self.root / "cert.pem"
+        ssl_conf = "ssl = no"
+        if tls:
+            _self_signed(self.cert, self.root / "key.pem")
+            ssl_conf = f"ssl = yes\nssl_cert = <{self.cert}\nssl_key = <{self.root / 'key.pem'}"
         self.conf = self.root / "dovecot.conf"
         self.proc: subprocess.Popen | None = None
         self.paused = False
@@ -163,11 +182,12 @@ class Dovecot:
         self.conf.write_text(CONFIG.format(root=self.root, name=self.root.name, uid=acc["uid"], gid=acc["gid"],
                                            login=acc["login"], internal=acc["internal"],
                                            internal_group=acc["internal_group"], separator=separator,
-                                           port=self.port, unprivileged=unprivileged))
+                                           port=self.port, unprivileged=unprivileged, ssl=ssl_conf,
+                                           tls_port=self.tls_port))
 
     @classmethod
-    def start(cls, users: dict[str, str] | None = None, separator: str = "/") -> "Dovecot":
-        server = cls(users or {"sam": "sam-password"}, separator=separator)
+    def start(cls, users: dict[str, str] | None = None, separator: str = "/", tls: bool = False) -> "Dovecot":
+        server = cls(users or {"sam": "sam-password"}, separator=separator, tls=tls)
         try:
             server.start_again()
         except BaseException:

@@ -86,7 +86,15 @@ class Mailbox:
         if s.tls == "none" and not is_loopback(s.host):
             raise CommandFailed(f"{self.where}: refusing to send a password without TLS to a host that is not "
                                 "on this machine (tls = \"none\" is for loopback test servers)")
-        context = ssl.create_default_context() if s.tls != "none" else None
+        context = None
+        if s.tls != "none":
+            context = ssl.create_default_context()   # verifies the certificate and the host name
+            if s.ca_file is not None:
+                try:
+                    context.load_verify_locations(cafile=str(s.ca_file))
+                except (ssl.SSLError, OSError) as exc:
+                    raise CommandFailed(f"{self.where}: ca_file {s.ca_file} is not a PEM certificate "
+                                        f"({getattr(exc, 'reason', None) or exc})") from None
         with self._guard("connect"):
             self.client = imapclient.IMAPClient(s.host, port=s.port, ssl=s.tls == "ssl", ssl_context=context,
                                                 timeout=s.timeout_seconds)
