@@ -24,8 +24,10 @@ from screener.model import DEFAULT_MODEL_DIR, TacticModel, is_short
 # What a miss costs against a false tag (a false tag costs 1).
 # safety: 8.0 until the ninth data round, whose 233 safety messages (and 171 hard negatives that share
 # their words) raised its threshold and cut held-out safety recall from 0.904 to 0.894; at 12 it is 0.929
-# (alerts on public SMS 3.0% -> 4.2%: the issue puts recall first).
-MISS_COST = {"threat": 4.0, "safety": 12.0, "legal_threat": 2.5, "children_leverage": 2.0}
+# (alerts on public SMS 3.0% -> 4.2%: the issue puts recall first). Tenth round (qi/qj/qk/ql): at 12 the
+# out-of-fold choice rose to 0.18, where cross-writer safety recall is 0.842 against the previous model's
+# 0.864; 14 keeps it where it was (the rule: a new data round must not lower out-of-fold safety recall).
+MISS_COST = {"threat": 4.0, "safety": 14.0, "legal_threat": 2.5, "children_leverage": 2.0}
 DEFAULT_MISS_COST = 2.0
 C_GRID = (8.0,)  # 2.0 and 8.0 were compared on cross-writer validation; 8.0 won twice
 SHORT_MIN_POSITIVES = 25   # below this, a label's short-text threshold is its general one
