@@ -36,6 +36,9 @@ class Message:
     subject: str = ""
     date: str = ""
     to: tuple[str, ...] = ()
+    # Came through a mailing list (List-Id, List-Post or Precedence: list/bulk in the mail's headers):
+    # a post to many people, not a message written to the user. Known only for mail read raw.
+    mailing_list: bool = False
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):

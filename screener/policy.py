@@ -86,6 +86,7 @@ class Evidence:
     throwaway: bool = True            # a number or a free-mail address: an account anyone opens in a minute
     saved_contact: str = ""           # the name the user's phone saved for this number ('' when none)
     users_family: bool = False        # the display or contact name has the user's own surname
+    mailing_list: bool = False        # a mailing list delivered it: a post to many, not written to the user
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -156,8 +157,9 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     # Not a warm hello from someone who announces a new number and says who they are ("Hey it's
     # Tanya, new number! Save this one"): the words of re-contact, from a friend.
     friend_hello = "announced_as_other" in signals and set(manipulative) <= WARM
+    # Nor a mailing-list post: a heated list debate from a Gmail address was not written to the user.
     new_account = (quarantine_unknown_manipulative and ev.seen_before < ESTABLISHED and ev.throwaway
-                   and not ev.saved_contact)
+                   and not ev.saved_contact and not ev.mailing_list)
     if new_account and manipulative and not friend_hello:
         person = best if best is not None and totals[best] > 0.5 * content else single
         why = Reason("policy", round(content, 3),
@@ -182,7 +184,9 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     status = "known" if ev.seen_before else "unknown"
     saved = f", saved in the phone's contacts as '{ev.saved_contact}'" if ev.saved_contact else ""
-    return Decision("deliver", alert, status, None, Reason("policy", 0.0, f"{status} sender{saved}, nothing held it"))
+    listed = ", a mailing-list post" if ev.mailing_list else ""
+    return Decision("deliver", alert, status, None,
+                    Reason("policy", 0.0, f"{status} sender{saved}{listed}, nothing held it"))
 
 
 def _first(seen_before: int) -> str:

@@ -24,10 +24,12 @@ from screener.model import DEFAULT_MODEL_DIR, TacticModel, is_short
 # What a miss costs against a false tag (a false tag costs 1).
 # safety: 8.0 until the ninth data round, whose 233 safety messages (and 171 hard negatives that share
 # their words) raised its threshold and cut held-out safety recall from 0.904 to 0.894; at 12 it is 0.929
-# (alerts on public SMS 3.0% -> 4.2%: the issue puts recall first). Tenth round (qi/qj/qk/ql): at 12 the
-# out-of-fold choice rose to 0.18, where cross-writer safety recall is 0.842 against the previous model's
-# 0.864; 14 keeps it where it was (the rule: a new data round must not lower out-of-fold safety recall).
-MISS_COST = {"threat": 4.0, "safety": 14.0, "legal_threat": 2.5, "children_leverage": 2.0}
+# (alerts on public SMS 3.0% -> 4.2%: the issue puts recall first).
+MISS_COST = {"threat": 4.0, "safety": 12.0, "legal_threat": 2.5, "children_leverage": 2.0}
+# The cost-chosen safety threshold moves with each data round (tenth round: 0.16 -> 0.18, cross-writer
+# recall 0.864 -> 0.842, held-out 0.929 -> 0.904), so a floor holds it: the safety threshold is lowered
+# until out-of-fold cross-writer recall is at least this (the level of the ninth-round model).
+SAFETY_OOF_RECALL = 0.86
 DEFAULT_MISS_COST = 2.0
 C_GRID = (8.0,)  # 2.0 and 8.0 were compared on cross-writer validation; 8.0 won twice
 SHORT_MIN_POSITIVES = 25   # below this, a label's short-text threshold is its general one
@@ -147,7 +149,15 @@ def choose_all_thresholds(Y: np.ndarray, oof: np.ndarray, public: np.ndarray, sh
         return tags
 
     general = chosen(np.ones(len(Y), dtype=bool), None, 5)
+    general[safety] = safety_floor(Y[:, safety].astype(bool) & ~public, oof[:, safety], general[safety])
     return general, chosen(short, general, SHORT_MIN_POSITIVES)
+
+
+def safety_floor(y: np.ndarray, p: np.ndarray, threshold: float, step: float = 0.01) -> float:
+    """`threshold`, lowered in `step`s until at least SAFETY_OOF_RECALL of the dangers `y` reach it."""
+    while threshold > step and y.any() and np.mean(p[y] >= threshold) < SAFETY_OOF_RECALL:
+        threshold = round(threshold - step, 4)
+    return threshold
 
 
 def macro_f1(Y: np.ndarray, P: np.ndarray, thresholds: np.ndarray, labels=range(11)) -> float:
@@ -213,6 +223,7 @@ def train(data_dir=None, out_dir=None, log=print) -> Path:
         "miss_costs": {label: MISS_COST.get(label, DEFAULT_MISS_COST) for label in MODEL_LABELS},
         "false_tag_costs": {"project hard negatives": 1.0, "public ordinary messages": BENIGN_FALSE_TAG_COST,
                             "public ordinary messages, safety": BENIGN_FALSE_ALERT_COST},
+        "safety_oof_recall_floor": SAFETY_OOF_RECALL,
         "validation": {"kind": f"cross-writer ({MAX_FOLDS} folds, each writer wholly in one)", "macro_f1_tactics": round(score, 4),
                        "per_label": label_metrics(Y, oof, thresholds),
                        "short_texts": int(short.sum())},

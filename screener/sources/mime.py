@@ -288,4 +288,13 @@ def parse_email(raw: bytes, msg_id: str, strict: bool = False) -> Message:
     if not body and msg.get_content_maintype() == "multipart" and not msg.is_multipart():
         body = tangled_text(raw)          # its boundary never appears: the parser found no parts
     return Message(id=msg_id, body=body, sender=addr, channel="email", sender_name=name,
-                   subject=decode_header(header(msg, "Subject")), date=date, to=tuple(to))
+                   subject=decode_header(header(msg, "Subject")), date=date, to=tuple(to),
+                   mailing_list=via_mailing_list(msg))
+
+
+def via_mailing_list(msg) -> bool:
+    """List-Id or List-Post (RFC 2369, 2919), or Precedence: list or bulk: a mailing list delivered it.
+    Not List-Unsubscribe alone, which any one-to-one marketing tool adds."""
+    if header(msg, "List-Id") or header(msg, "List-Post"):
+        return True
+    return header(msg, "Precedence").strip().lower() in ("list", "bulk")
