@@ -436,6 +436,8 @@ def test_a_private_name_from_a_new_account_that_does_not_say_who_it_is_says_who(
     assert plain.score < 0.5 and told.score == style.RECOGNISED
     assert told.detail.endswith("from a new account that does not say who is writing")
     assert shared("Hey Pri new number, circling back", unnamed=True)[0].score < style.RECOGNISED
+    assert style._users_name("danny", frozenset({"daniel"})) and style._users_name("tope", frozenset({"temitope"}))
+    assert not style._users_name("rufus", frozenset({"priyanka", "nair"}))
 
 
 @pytest.mark.parametrize("body, signal", [

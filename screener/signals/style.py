@@ -360,8 +360,10 @@ RECOGNISED = 0.9   # a rare private name from a new account that does not say wh
 
 
 def _users_name(name: str, user_names: frozenset[str]) -> bool:
-    """The user's name or a short form of it ('pri' for 'priyanka')."""
-    return any(own.startswith(name) and len(name) >= 2 for own in user_names)
+    """The user's name or a short form of it: its start ('pri' for 'priyanka'), the same first three
+    letters ('danny' for 'daniel', 'lachie' for 'lachlan') or its end ('tope' for 'temitope')."""
+    return len(name) >= 2 and any(own.startswith(name) or (len(name) >= 3 and own[:3] == name[:3])
+                                  or (len(name) >= 3 and own.endswith(name)) for own in user_names)
 
 
 _SAYS_WHO = r"\b(?:this is|it'?s|i'?m|my name is|name'?s)\s+[a-z]+"   # "this is Tammy", as lower-cased
