@@ -64,6 +64,9 @@ def test_alternatives_split_only_at_the_top_level():
     ("I put a tracker on the car months ago", "track the user's location"),
     ("she says she will jump off the bridge tonight", "self-harm"),
     ("ur a dead woman walking", "threatens violence"),
+    ("Found an AirTag taped under the rear bumper of your Corolla when we had it on the hoist", "tracking device"),
+    ("Be easy to just step off and nobody'd miss me, you least of all", "self-harm"),
+    ("Mum slit her wrists last night bc of u", "self-harm"),
 ])
 def test_plain_danger_is_read_without_model_support(text, why):
     assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=False)), text
@@ -74,3 +77,22 @@ def test_plain_danger_is_read_without_model_support(text, why):
 def test_ambiguous_forms_need_model_support(text):
     assert safety_lexicon.safety_reasons(text, supported=False) == []
     assert safety_lexicon.safety_reasons(text, supported=True) != []
+
+
+@pytest.mark.parametrize("text, why", [
+    ("white hilux still in the driveway at 7 so ya must be home", "watch the user's car or home"),
+    ("check ur porch 🌹🌹🌹 24 roses", "left something at the user's home"),
+    ("That Trevor's been in the harbour asking after you, where you're living now", "asking where the user lives"),
+    ("He turned up at your mum's at 2am and kicked the screen door in", "violence at a home"),
+    ("He turned up at your mum's at 2am", "turned up) at the user's home"),
+    ("I know people in Kirkby who'd do it for a score", "know people who would hurt"),
+])
+def test_quieter_danger_forms_with_model_support(text, why):
+    assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=True)), text
+
+
+@pytest.mark.parametrize("text", ["I know people who would love this recipe, sending it round",
+                                  "Your car is ready for collection at the garage from 3pm",
+                                  "Asked Sue where she works now, she's at the library"])
+def test_ordinary_words_near_the_quieter_forms(text):
+    assert safety_lexicon.safety_reasons(text, supported=True) == [], text

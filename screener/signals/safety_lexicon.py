@@ -55,10 +55,25 @@ _P = [
      "veiled threat"),
     (r"\b(?:take|taking|snatch|keep)\s+(?:the|my|our)\s+(?:kids|children|boys|girls|son|daughter|baby)\b[^.?!\n]{0,40}\b(?:never see|away|abroad|and go|and leave|disappear)|\bnever see (?:the|your|ur) (?:kids|children|son|daughter|boys|girls) again\b",
      "threatens to take the children"),
-    (r"\b(?:come|coming|turn up|turning up|show up|showing up|drive|driving|pop|popping|drop|dropping|head|heading)\s+(?:round|over|by|up)?\s*(?:to|at)\s+(?:your|ur)\s+(?:house|place|flat|work|office|school|job|mum'?s|mom'?s|parents'?|door|gym|church)\b",
-     "says they will turn up at the user's home or work"),
+    (r"\b(?:come|coming|came|turn up|turning up|turned up|show up|showing up|showed up|drive|driving|drove|pop|popping|popped|drop|dropping|head|heading)\s+(?:round|over|by|up)?\s*(?:to|at)\s+(?:your|ur)\s+(?:house|place|flat|work|office|school|job|mum'?s|mom'?s|parents'?|door|gym|church)\b",
+     "says they will turn up (or turned up) at the user's home or work"),
     (r"\b(?:burn|torch|smash up|trash)\b[^.?!\n]{0,15}\b(?:house|flat|car|place)\b|\bslash(?:ed)? (?:your|ur) tyres\b",
      "threatens property"),
+    (r"\b(?:your|ur|ya|yer) (?:car|van|truck|ute|jeep|motor)\b[^.?!\n]{0,30}\b(?:outside|in the drive(?:way)?|on the drive|parked (?:at|on|outside|up)|still (?:on|in|at|outside))\b"
+     r"|\bstill (?:in|on) the drive(?:way)?\b[^.?!\n]{0,30}\b(?:so|must)\b",
+     "says they watch the user's car or home"),
+    (r"\bcheck (?:your|ur|ya|the) (?:porch|doorstep|door ?step|letterbox|mailbox|windscreen|windshield|front door)\b"
+     r"|\bleft (?:something|a (?:little )?(?:something|present|gift|note|surprise)) (?:on|at|by|outside) (?:your|ur|the) (?:door|porch|step|doorstep|car|windscreen)\b",
+     "says they left something at the user's home or car"),
+    (r"\bask(?:ing|ed|in)\b[^.?!\n]{0,50}\bwhere (?:you|u)(?:'re| are| r)? (?:living|live|work|working|staying|moved)\b"
+     r"|\bwhat address (?:it|you|u|she|he)\b",
+     "someone has been asking where the user lives or works"),
+    (r"\b(?:kicked|kicking|smashed|smashing|booted) (?:the |your |ur |her |his |their |my )?(?:front |back |screen |car )?(?:door|window|windscreen)s?\b",
+     "violence at a home or car"),
+    (r"\bi know (?:people|some people|lads|guys|blokes|a guy|a bloke|some lads|someone|somebody)\b[^.?!\n]{0,40}"
+     r"\b(?:do it for|do (?:you|u|ya) over|sort (?:you|u|ya) out|deal with (?:you|u|ya)|pay (?:you|u|ya) a visit"
+     r"|teach (?:you|u|ya)|hurt (?:you|u|ya)|break (?:your|ur|yer))",
+     "says they know people who would hurt the user"),
 ]
 # Forms so plainly dangerous that they are read in every message, whatever the model thinks
 # (the patterns above count only with some model support: "open the door" from a courier).
@@ -75,6 +90,12 @@ _STRONG = [
      r"|\bjump (?:from|off) (?:the |a )?(?:roof|bridge|building|balcony|cliff)\b|\b(?:drink|drank|swallow) (?:the )?(?:bleach|phenyl|poison|weedkiller)\b"
      r"|\b(?:sorry|happy) (?:when|wen|once) (?:i'?m|im) gone\b",
      "mentions self-harm or suicide"),
+    (r"\bslit (?:my|her|his|their) wrists\b|\b(?:tried|trying) to (?:kill|hang|top) (?:himself|herself|myself|themselves)\b"
+     r"|\b(?:nobody|no one|no-one|noone|no1)(?:'d| would| will) (?:miss|notice) (?:me|if i)\b",
+     "mentions self-harm or suicide"),
+    (r"\b(?:found|find|finds|there'?s|there was|discovered) (?:an? |this )?(?:airtag|tracker|tracking device|gps tracker)\b"
+     r"|\bairtag (?:found )?moving with you\b|\b(?:airtag|tracker|tracking device)\b[^.?!\n]{0,20}\b(?:taped|stuck|hidden|attached|under (?:the|your|ur))",
+     "a tracking device found on the user or their things"),
 ]
 # Words each pattern cannot match without (lower case): a pattern runs only when
 # one of its anchors is in the text, which skips most regex work on most messages.
@@ -104,6 +125,11 @@ _ANCHORS = [
     ("kids", "children", "boys", "girls", "son", "daughter", "baby"),
     ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
     ("burn", "torch", "smash", "trash", "slash"),
+    ("car", "van", "truck", "ute", "jeep", "motor", "drive"),
+    ("check", "left"),
+    ("ask", "what address"),
+    ("kicked", "kicking", "smashed", "smashing", "booted"),
+    ("i know",),
 ]
 _STRONG_ANCHORS = [   # read in every message: only rare words
     ("can't have", "cant have"),
@@ -111,6 +137,8 @@ _STRONG_ANCHORS = [   # read in every message: only rare words
     ("tracker", "tracking device", "airtag", "ran your", "ran ur"),
     ("pills", "tablets", "meds", "paracetamol", "jump from", "jump off", "bleach", "phenyl", "poison", "weedkiller",
      "m gone"),
+    ("wrists", "tried to", "trying to", "miss me", "notice me", "notice if", "miss if"),
+    ("airtag", "tracker", "tracking device"),
 ]
 assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
 # Patterns are written in lower case and matched against the lower-cased text
