@@ -312,6 +312,7 @@ def test_a_nickname_phrase_in_an_address_is_strong_and_a_surname_one_is_not(tmp_
     ("Hi Anna, Kirsty here (Bren's sister). Don't panic, just wanted a wee word", "bren's sister"),
     ("Just heard about Bren's mum, that's awful. You ok?", None),         # news of a relative, not who is writing
     ("Anna it's Sal. Saw Bren's sister at the markets, she says hi", None),
+    ("Hi Anna, it's Karen, Bren's mum from Year 3. Are you doing the cake stall?", None),   # a classmate's mum
 ])
 def test_a_writer_who_introduces_themselves_as_the_persons_family_is_a_go_between(tmp_path, model, body, kin):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550177", channel="sms", body=body)])[0]

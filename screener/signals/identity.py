@@ -670,7 +670,15 @@ def _introduced_as_kin(lowered: str, person: PersonIndex) -> str:
         return ""
     alt = "|".join(re.escape(n) for n in names)
     found = re.search(rf"{_KIN_INTRO}((?:{alt})(?:['’]?s) (?:{_KIN}))\b", lowered[:200])
-    return found.group(1) if found else ""
+    if found is None or _CHILDS_PLACE.match(lowered, found.end()):
+        return ""
+    return found.group(1)
+
+
+# "it's Karen, Sam's mum from Year 3": the parent of a child who shares the person's first name.
+_CHILDS_PLACE = re.compile(r"[\s,.()–-]*(?:\w+\s+){0,2}?(?:from|at|in|on)\s+(?:the\s+|his\s+|her\s+)?(?:school|class|year|"
+                           r"reception|nursery|preschool|kindy|daycare|football|soccer|rugby|netball|swimming|dance|"
+                           r"scouts|cubs|brownies|guides|club|team|practice|training|grade|p\d|y\d)")
 
 
 def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
