@@ -59,17 +59,25 @@ def test_alternatives_split_only_at_the_top_level():
     assert _top_level_split(r"a(?:b|c)|[|x]|d\|e|f") == ["a(?:b|c)", "[|x]", r"d\|e", "f"]
 
 
-@pytest.mark.parametrize("text, why", [
-    ("if i cant have u no one can. remember that", "nobody can"),
-    ("I put a tracker on the car months ago", "track the user's location"),
-    ("she says she will jump off the bridge tonight", "self-harm"),
-    ("ur a dead woman walking", "threatens violence"),
-    ("Found an AirTag taped under the rear bumper of your Corolla when we had it on the hoist", "tracking device"),
-    ("Be easy to just step off and nobody'd miss me, you least of all", "self-harm"),
-    ("Mum slit her wrists last night bc of u", "self-harm"),
+@pytest.mark.parametrize("text, why, supported", [
+    ("if i cant have u no one can. remember that", "nobody can", False),
+    ("I put a tracker on the car months ago", "track the user's location", False),
+    ("she says she will jump off the bridge tonight", "self-harm", False),
+    ("ur a dead woman walking", "threatens violence", False),
+    ("Found an AirTag taped under the rear bumper of your Corolla when we had it on the hoist", "tracking device", False),
+    ("Be easy to just step off and nobody'd miss me, you least of all", "self-harm", False),
+    ("Mum slit her wrists last night bc of u", "self-harm", False),
+    # quieter forms, read only with some model support
+    ("white hilux still in the driveway at 7 so ya must be home", "watch the user's car or home", True),
+    ("check ur porch 🌹🌹🌹 24 roses", "left something at the user's home", True),
+    ("That Trevor's been in the harbour asking after you, where you're living now", "asking where the user lives", True),
+    ("He turned up at your mum's at 2am and kicked the screen door in", "violence at a home", True),
+    ("He turned up at your mum's at 2am", "turned up) at the user's home", True),
+    ("I know people in Kirkby who'd do it for a score", "know people who would hurt", True),
 ])
-def test_plain_danger_is_read_without_model_support(text, why):
-    assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=False)), text
+def test_danger_forms_are_read(text, why, supported):
+    """The plainest forms without model support (`supported` False), the quieter ones with it."""
+    assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=supported)), text
 
 
 @pytest.mark.parametrize("text", ["open the door, I'm here with the pizza", "tick tock, quiz starts at 8!",
@@ -77,18 +85,6 @@ def test_plain_danger_is_read_without_model_support(text, why):
 def test_ambiguous_forms_need_model_support(text):
     assert safety_lexicon.safety_reasons(text, supported=False) == []
     assert safety_lexicon.safety_reasons(text, supported=True) != []
-
-
-@pytest.mark.parametrize("text, why", [
-    ("white hilux still in the driveway at 7 so ya must be home", "watch the user's car or home"),
-    ("check ur porch 🌹🌹🌹 24 roses", "left something at the user's home"),
-    ("That Trevor's been in the harbour asking after you, where you're living now", "asking where the user lives"),
-    ("He turned up at your mum's at 2am and kicked the screen door in", "violence at a home"),
-    ("He turned up at your mum's at 2am", "turned up) at the user's home"),
-    ("I know people in Kirkby who'd do it for a score", "know people who would hurt"),
-])
-def test_quieter_danger_forms_with_model_support(text, why):
-    assert any(why in r.detail for r in safety_lexicon.safety_reasons(text, supported=True)), text
 
 
 @pytest.mark.parametrize("text", ["I know people who would love this recipe, sending it round",
