@@ -192,7 +192,7 @@ def test_a_new_number_announced_under_another_name_is_weak_evidence(index, body,
     found = self_id(index, body)
     assert ("new_contact_announced" in found) == announced
     if not announced:   # a friend's new number, or a fake persona's ("It's Gaz from Rovers, got a new phone")
-        assert found["announced_as_other"].score == identity.AS_OTHER < 0.5
+        assert found["announced_as_other"].score == identity.AS_OTHER == 0.0
 
 
 def test_a_friends_new_number_hello_is_delivered_and_the_blocked_persons_is_not(tmp_path, model):

@@ -471,7 +471,11 @@ _NOT_A_NAME = {"me", "my", "ur", "your", "yours", "ya", "yer", "yr", "u", "the",
                "hi", "hey", "yes", "yeah", "nope", "back", "there"}
 
 
-AS_OTHER = 0.25   # half an anonymous announcement: a fake coach's "It's Gaz from Rovers, got a new phone" is one too
+# Nothing towards any blocked person: the reason is there to show the friend why a friend's warm
+# hello was delivered. It was 0.25 (half an anonymous announcement, for a fake coach's "It's Gaz from
+# Rovers, got a new phone") until the twelfth round: over the thirteen development persona sets it
+# held none of their 1,270 new-account messages that were not held anyway, and two benign ones.
+AS_OTHER = 0.0
 
 
 def _names_someone_else(text: str, lowered: str):
