@@ -66,7 +66,6 @@ class Screener:
         self.config = config
         self.model = model
         self.index = identity.IdentityIndex.from_config(config)
-        self.user_names = frozenset(self.index.user_names)
         self.state = state or ScreenState()
         self.blocked_names = tuple(p.name for p in config.blocked)
         self.family_surname = account_kind.family_surname(config.user.name, self.blocked_names)
@@ -102,7 +101,7 @@ class Screener:
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
                                                 writer_name=msg.sender_name, probing=probing, unnamed=unnamed,
-                                                user_names=self.user_names)]
+                                                user_names=self.index.user_names)]
 
     def _speaks_for(self, msg: Message) -> list[Reason]:
         parents = [(name, p, self.parent_roles[name]) for name, p in self.profiles.items() if self.parent_roles.get(name)]

@@ -669,14 +669,24 @@ _KIN_INTRO = (r"(?:\b(?:it'?s|it’s|its|it is|this is|i'?m|im|i am|my name is)\
 
 def _introduced_as_kin(lowered: str, person: PersonIndex) -> str:
     """'davies mum' when the writer introduces themselves as the person's relative, else ''."""
-    names = [n for n in (person.first, *person.nicknames) if n and n not in ROLE_WORDS and " " not in n]
-    if not names:
-        return ""
-    alt = "|".join(re.escape(n) for n in names)
-    found = re.search(rf"{_KIN_INTRO}((?:{alt})(?:['’]?s) (?:{_KIN}))\b", lowered[:200])
+    pattern = _kin_pattern(person)
+    found = pattern.search(lowered, 0, 200) if pattern is not None else None
     if found is None or _CHILDS_PLACE.match(lowered, found.end()):
         return ""
     return found.group(1)
+
+
+def _kin_pattern(person: PersonIndex) -> re.Pattern | None:
+    """The introduction as their relative, compiled once per person (None: no name to look for)."""
+    key = (person.name, person.first, person.nicknames)
+    if key not in _KIN_CACHE:
+        names = [n for n in (person.first, *person.nicknames) if n and n not in ROLE_WORDS and " " not in n]
+        alt = "|".join(re.escape(n) for n in names)
+        _KIN_CACHE[key] = re.compile(rf"{_KIN_INTRO}((?:{alt})(?:['’]?s) (?:{_KIN}))\b") if names else None
+    return _KIN_CACHE[key]
+
+
+_KIN_CACHE: dict = {}
 
 
 # "it's Karen, Sam's mum from Year 3": the parent of a child who shares the person's first name.

@@ -23,6 +23,7 @@ import hashlib
 import json
 import re
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,7 +131,8 @@ class Background:
         """Ordinary, tactic-free messages from the project's own data (many writers, many voices).
         Kept per process while the files are unchanged: every Screener built reads the same yardstick."""
         paths = sorted((data_dir / "corpus").glob("train_*.jsonl"))
-        key = (str(data_dir.resolve()), limit, tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in paths))
+        key = (str(data_dir.resolve()), limit,
+               tuple((p.name, st.st_mtime_ns, st.st_size) for p in paths for st in (p.stat(),)))
         found = _BUNDLED.get(key)
         if found is None:
             _BUNDLED.clear()
@@ -282,7 +284,7 @@ def similarities(profile: StyleProfile, vectors) -> np.ndarray:
 
 def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray | None = None,
                   opening_of: str | None = None, writer_name: str = "", probing: bool = False,
-                  unnamed: bool = False, user_names: frozenset[str] = frozenset()) -> list[Reason]:
+                  unnamed: bool = False, user_names: Collection[str] = ()) -> list[Reason]:
     """Evidence that `text` was written by the profile's person (may be empty).
 
     `others`: similarities of the user's other correspondents' messages (this
@@ -359,7 +361,7 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
 RECOGNISED = 0.9   # a rare private name from a new account that does not say who it is (see style_reasons)
 
 
-def _users_name(name: str, user_names: frozenset[str]) -> bool:
+def _users_name(name: str, user_names: Collection[str]) -> bool:
     """The user's name or a short form of it: its start ('pri' for 'priyanka'), the same first three
     letters ('danny' for 'daniel', 'lachie' for 'lachlan') or its end ('tope' for 'temitope')."""
     return len(name) >= 2 and any(own.startswith(name) or (len(name) >= 3 and own[:3] == name[:3])
