@@ -85,7 +85,7 @@ def screen(config: str, records: list[dict]) -> list[dict]:
 
 # Sets whose misses have been studied to improve the code; the others are the honest figures.
 DEVELOPMENT = ("personas", "personas2", "personas3", "personas4", "personas5", "personas7", "personas8", "personas9", "personas10",
-               "personas11", "personas12", "personas13")
+               "personas11", "personas12", "personas13", "personas14")
 # Sets independent for their new-account messages, whose benign messages were read for a rule.
 BENIGN_READ = ("personas6",)
 
@@ -99,7 +99,7 @@ def title(folder: Path) -> str:
 
 def persona_section(folder_root: Path, personas: list) -> str:
     benign = load(folder_root / "benign.jsonl")
-    rows, caught, total, fp, nb, hard, held_all_benign = [], 0, 0, 0, 0, [], []
+    rows, caught, total, fp, nb, hard, held_all_benign, afterwards = [], 0, 0, 0, 0, [], [], 0
     for persona, folder in personas:
         user = persona["user"]
         mine = addresses(user.get("emails", []) + user.get("phones", []), persona["region"])
@@ -109,6 +109,8 @@ def persona_section(folder_root: Path, personas: list) -> str:
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
         held_benign = [r for r in results if not r["expected"] and r["action"] == "quarantine"]
         held_all_benign += held_benign
+        afterwards += sum(1 for r in results if r["expected"] and r["action"] == "quarantine"
+                          and r["blocked_person"] == r["expected"] and _afterwards(r))
         n_later = sum(1 for r in results if r["expected"])
         n_benign = len(results) - n_later
         caught += n_later - len(bad)
@@ -125,6 +127,7 @@ def persona_section(folder_root: Path, personas: list) -> str:
         cfg = config_text(persona["user"], persona["region"], personas)
         joint += screen(cfg, load(folder / "later.jsonl"))
     held_by_content = sum(1 for r in held_all_benign if "manipulative (" in r["reasons"][-1]["detail"])
+    benign_afterwards = sum(1 for r in held_all_benign if _afterwards(r))
     right = sum(1 for r in joint if r["action"] == "quarantine" and r["blocked_person"] == r["expected"])
     held_any = sum(1 for r in joint if r["action"] == "quarantine")
     print("missed or wrongly held:", ", ".join(hard))
@@ -132,11 +135,18 @@ def persona_section(folder_root: Path, personas: list) -> str:
             + "\n".join(rows)
             + f"\n| **all** | **{caught}/{total} = {100 * caught / max(1, total):.1f}%** (target >= 90%) | "
               f"**{fp}/{nb} = {100 * fp / max(1, nb):.1f}%** (target <= 2%) |\n\n"
+            f"Of the new-account messages held, {afterwards} were held afterwards (delivered when they came, held "
+            "when a later message from the same sender showed who it was; see docs/policy.md).\n\n"
             f"Of the benign messages held, {held_by_content} by manipulative content from a first contact (the "
-            f"tactic model's false alarms), {fp - held_by_content} by identity evidence adding up.\n\n"
+            f"tactic model's false alarms), {benign_afterwards} afterwards with a later one from the same sender, "
+            f"{fp - held_by_content - benign_afterwards} by identity evidence adding up.\n\n"
             f"With all {len(personas)} people blocked in one config: {held_any}/{len(all_later)} new-account "
             f"messages held, {right}/{len(all_later)} = {100 * right / max(1, len(all_later)):.1f}% attributed to "
             "the right person.\n")
+
+
+def _afterwards(result: dict) -> bool:
+    return result["reasons"][-1]["detail"].startswith("held afterwards")
 
 
 def public_section(personas: list) -> str | None:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from screener import hold_earlier
 from screener.message import Message
-from screener.screening import ScreenState, Screener
+from screener.screening import ScreenState, Screener, Verdict
+from screener.signals.account_kind import saved_contact
 from screener.signals import Reason, burst, carry, style
-from screener.store import Incoming, Store
+from screener.store import Incoming, Store, now
 
 
 # A sender's introduction ("hi, it's Chris from the gym") is looked for in its first messages.
@@ -125,8 +127,50 @@ def screen_into_store(screener: Screener, store: Store, items: list[Incoming], a
         for (pos, item), verdict in zip(fresh, verdicts):
             state = "quarantined" if verdict.action == "quarantine" else "delivered"
             row = store.add(item, verdict, state, "store", actor, model_sha=model_sha)
+            hold_earlier_in_store(store, verdict, item.message, row, actor)
             out[pos] = Stored(row, verdict, True)
     return out
+
+
+def hold_earlier_in_store(store: Store, verdict, msg: Message, row: int, actor: str) -> list[int]:
+    """Hold the messages that `verdict`'s sender sent in earlier batches, now that message `row`
+    shows who it is (see `screener.hold_earlier`). Call inside `store.write()`.
+
+    A text or file message is held in the store; a mail still in a mailbox folder becomes
+    "pending" a move to quarantine (the daemon moves it, or `reconcile` after a crash).
+    Returns the rows that wait for such a move."""
+    if not hold_earlier.reveals(verdict):
+        return []
+    rows = store.conn.execute("SELECT * FROM messages WHERE sender_key = ? AND id < ? ORDER BY id",
+                              (verdict.sender_key, row)).fetchall()
+    if len(rows) > hold_earlier.MAX_EARLIER:
+        return []
+    pending = []
+    for r in rows:
+        if r["state"] != "delivered" or r["action"] != "deliver" or r["sender_status"] not in hold_earlier.REVISABLE:
+            continue
+        earlier = Message.from_dict(json.loads(r["record"]))
+        if saved_contact(earlier) or not hold_earlier.in_window(earlier.date or r["received_at"], msg.date or now()):
+            continue
+        new = hold_earlier.held(_verdict_of_row(r), verdict.blocked_person, msg.id)
+        if r["source"] == "imap":
+            if not r["location"] or r["location"] == "store":
+                continue
+            store.hold_afterwards(r["id"], new, "pending", r["location"], actor, folder=r["location"], because=row)
+            pending.append(r["id"])
+        else:
+            store.hold_afterwards(r["id"], new, "quarantined", "store", actor, because=row)
+    return pending
+
+
+def _verdict_of_row(row) -> Verdict:
+    record = verdict_of(row)
+    reasons = [Reason(r["signal"], float(r.get("score") or 0.0), r.get("detail", ""), r.get("person"))
+               for r in json.loads(row["reasons"] or "[]")]
+    return Verdict(id=record["id"], action=record["action"], alert=record["alert"],
+                   sender_status=record["sender_status"], blocked_person=record["blocked_person"],
+                   tactics=record["tactics"], tags=record["tags"], logistics=record["logistics"],
+                   reasons=reasons, sender_key=row["sender_key"] or "")
 
 
 def verdict_of(row) -> dict:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from screener import hold_earlier
 from screener.config import Config
 from screener.message import Message
 from screener.model import TacticModel
@@ -80,8 +81,12 @@ class Screener:
         contents = content_signals(self.model, messages)
         keys = [identity.sender_key(m, self.index.region) for m in messages]
         self._style = self._style_batch(messages, keys)
-        return [self._one(msg, content, key, i)
-                for i, (msg, content, key) in enumerate(zip(messages, contents, keys))]
+        seen_before = []
+        verdicts = []
+        for i, (msg, content, key) in enumerate(zip(messages, contents, keys)):
+            seen_before.append(self.state.seen.get(key, 0))
+            verdicts.append(self._one(msg, content, key, i))
+        return hold_earlier.revise_batch(messages, verdicts, seen_before)
 
     def _style_batch(self, messages: list[Message], keys: list[str]):
         """Style vectors of the batch, and per profile the similarities of other correspondents' messages."""

@@ -93,7 +93,7 @@ def sms(i, body, sender="+447700900819"):
 def test_a_disguise_owned_up_to_adds_up_with_the_senders_earlier_request(screener):
     first = sms(1, "hiya is this Naomi? got your number off the club list, what days are you working this month?")
     second = sms(2, "ok that was me. i just wanted to know when you're in")
-    out = screener.screen([first, second])
+    out = screener.screen([first]) + screener.screen([second])
     assert out[0].action == "deliver"                        # asking alone holds nothing
     assert out[1].action == "quarantine" and out[1].blocked_person == "Lee Harman"
     details = [r["detail"] for r in out[1].as_dict()["reasons"]]

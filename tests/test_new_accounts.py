@@ -96,6 +96,8 @@ def test_innocuous_opener_does_not_make_a_new_account_known(screen):
          "body": "after everything I did for you, you can't even answer? you owe me that much. "
                  "you were always so cold and selfish"},
     ])
-    assert out[0].action == "deliver"
     assert out[1].action == "quarantine" and out[1].sender_status == "suspected_alias"
     assert "earlier message" in out[1].reasons[-1].detail
+    # and the opener, delivered on its own, is held with it: the same account, shown to be theirs
+    assert out[0].action == "quarantine" and out[0].sender_status == "suspected_alias"
+    assert out[0].reasons[-1].detail.startswith("held afterwards")

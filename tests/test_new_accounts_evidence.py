@@ -176,9 +176,13 @@ def test_evidence_adds_up_across_a_senders_messages(tmp_path, model):
     signed = Message(id="2", sender=near, channel="sms", body="Hope the garden is coming on well. Geoffrey")
     alone = Screener(config, model).screen([signed])[0]
     assert alone.action == "deliver"                          # a first name and a near number: not enough
-    both = Screener(config, model).screen([opener, signed])
+    screener = Screener(config, model)
+    both = screener.screen([opener]) + screener.screen([signed])
     assert both[0].action == "deliver"                        # nor a bare "new number" from a near number
     assert both[1].action == "quarantine" and both[1].blocked_person == "Geoffrey Lawson"
+    together = Screener(config, model).screen([opener, signed])   # in one batch, the opener is held afterwards
+    assert [v.action for v in together] == ["quarantine", "quarantine"]
+    assert together[0].reasons[-2].signal == "same_sender_held" and together[0].reasons[-2].person == "Geoffrey Lawson"
     assert any(r.detail.startswith("in an earlier message from this sender: announces a new number")
                for r in both[1].reasons)
     moved = Message(id="3", sender="+447700900125", channel="sms", body=signed.body)

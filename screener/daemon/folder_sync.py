@@ -26,6 +26,7 @@ from screener import own_mail
 from screener.daemon import moves
 from screener.daemon.context import Backoff, Context, log
 from screener.daemon.mailbox import Mailbox, MailboxError
+from screener.ingest import hold_earlier_in_store
 from screener.message import Message
 from screener.secrets import SecretError, resolve_secret
 from screener.sources.mime import MimeError, message_id, parse_email
@@ -202,7 +203,7 @@ class FolderWatch:
             keys.add(key)
             fresh.append(self._incoming(uid, raw, key))
         fresh = self._screen(store, fresh)
-        to_quarantine, to_inbox = [], []
+        to_quarantine, to_inbox, afterwards = [], [], []
         with store.write():
             for item, err, verdict in fresh:
                 if err is not None:
@@ -212,6 +213,7 @@ class FolderWatch:
                 moving = held or self.staging
                 row = store.add(item, verdict, "pending" if moving else "delivered", self.folder, "daemon",
                                 model_sha=self.ctx.screening.model_sha)
+                afterwards += hold_earlier_in_store(store, verdict, item.message, row, "daemon")
                 if moving:
                     (to_quarantine if held else to_inbox).append((item.uid, row))
             store.set_watermark(self.account.name, self.folder, self.uidvalidity, max(uids))
@@ -226,6 +228,10 @@ class FolderWatch:
             moves.move_batch(self, mailbox, store, to_quarantine, self.account.quarantine_folder, "quarantined")
         if to_inbox:
             moves.move_batch(self, mailbox, store, to_inbox, self.account.inbox, "delivered")
+        if afterwards:   # earlier mail of a sender this batch showed to be a blocked person
+            log.info("%s: %d earlier message%s of a sender now held to be moved to quarantine", self.name,
+                     len(afterwards), "" if len(afterwards) == 1 else "s")
+            moves.reconcile(self, mailbox, store)
 
     def _screen(self, store: Store, fresh: list) -> list[tuple]:
         """(item, error, verdict) for each: the batch in one go; should the screener fail on it, one by

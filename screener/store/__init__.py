@@ -227,6 +227,19 @@ class Store:
             (state, location, folder, uid, uidvalidity, message))
         self.audit(actor, state, message, location=location, **detail)
 
+    def hold_afterwards(self, message: int, verdict, state: str, location: str | None, actor: str, *,
+                        folder: str | None = None, because: int | None = None) -> None:
+        """A delivered message held afterwards with a new verdict (its sender was shown to be a
+        blocked person by message `because`). Call inside `write()`."""
+        v = verdict.as_dict()
+        self.conn.execute(
+            "UPDATE messages SET action = ?, sender_status = ?, blocked_person = ?, reasons = ?, state = ?, "
+            "location = ?, folder = COALESCE(?, folder) WHERE id = ?",
+            (v["action"], v["sender_status"], v["blocked_person"],
+             json.dumps(_stored_reasons(verdict), ensure_ascii=False), state, location, folder, message))
+        self.audit(actor, "held_afterwards", message, state=state, location=location, because=because,
+                   blocked_person=v["blocked_person"])
+
     def get(self, message: int) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM messages WHERE id = ?", (message,)).fetchone()
 
