@@ -69,6 +69,9 @@ def test_ordinary_messages_do_not_ask_where_the_user_is(body):
     ("ok its me not ma. she doesnt text like that", "its me not ma"),
     ("lol ok that was a mass text. but since you're here", "that was a mass text"),
     ("it was the only way you'd answer", "only way you'd answer"),
+    ("lol relax, I just wanted to see what you'd say to a stranger", "wanted to see what you'd say"),
+    ("Mo typed that for me, I told her what to say. Don't be cross with her", "I told her what to say"),
+    ("I told him what to write, he's only lending me the phone", "I told him what to write"),
 ])
 def test_owning_up_to_a_disguise(body, said):
     r = unmasking_reason(body)
@@ -76,7 +79,9 @@ def test_owning_up_to_a_disguise(body, said):
 
 
 def test_ordinary_messages_do_not_own_up_to_anything():
-    for body in ("See you at 6, I'll bring the cake", "I know a great Italian place", "was it me or was that film long"):
+    for body in ("See you at 6, I'll bring the cake", "I know a great Italian place", "was it me or was that film long",
+                 "I wanted to see if you'd like to come on Saturday", "she typed up the minutes for me, thanks",
+                 "I told her what time to come", "just wanted to see what you think of the draft"):
         assert unmasking_reason(body) is None, body
 
 

@@ -106,8 +106,13 @@ _UNMASKING = re.compile(
     r"|i don'?t (?:even |actually )?know (?:a|any|no) [a-z]+|there (?:is|was) no [a-z]+ lol"
     r"|that was a (?:mass|group|fake|bulk) (?:text|message|email)|sorry for the (?:fake|pretend|act)"
     r"|(?:only|sole) way (?:you'?d|you would|u would|ud|u'd) (?:answer|reply|read|respond|open)"
-    r"|had to pretend|not really (?:from|with) (?:the|a))\b")
-_UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really")
+    r"|had to pretend|not really (?:from|with) (?:the|a)"
+    # a test of whether the user answers a stranger: "I just wanted to see what you'd say"
+    r"|wanted to see (?:what|if|whether) (?:you'?d|you would|u'?d|ud|u would) (?:say|answer|reply|respond|write back)"
+    # a borrowed phone: "I told her what to say", "she typed that for me"
+    r"|i told (?:him|her|them) what to (?:say|write|put|text)|(?:he|she|they) (?:typed|wrote|sent) (?:that|it) for me)\b")
+_UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really",
+                   "wanted to see", "what to")
 
 
 def locating_reason(text: str) -> Reason | None:
