@@ -72,6 +72,8 @@ def test_ordinary_messages_do_not_ask_where_the_user_is(body):
     ("lol relax, I just wanted to see what you'd say to a stranger", "wanted to see what you'd say"),
     ("Mo typed that for me, I told her what to say. Don't be cross with her", "I told her what to say"),
     ("I told him what to write, he's only lending me the phone", "I told him what to write"),
+    ("Fine. It's me. I wanted to know if you'd date someone who isn't me", "Fine. It's me"),
+    ("ok yes its me", "ok yes its me"),
 ])
 def test_owning_up_to_a_disguise(body, said):
     r = unmasking_reason(body)
@@ -81,7 +83,8 @@ def test_owning_up_to_a_disguise(body, said):
 def test_ordinary_messages_do_not_own_up_to_anything():
     for body in ("See you at 6, I'll bring the cake", "I know a great Italian place", "was it me or was that film long",
                  "I wanted to see if you'd like to come on Saturday", "she typed up the minutes for me, thanks",
-                 "I told her what time to come", "just wanted to see what you think of the draft"):
+                 "I told her what time to come", "just wanted to see what you think of the draft",
+                 "ok it's me, Sarah from work, forgot to say", "yes it's me again, sorry, one more question"):
         assert unmasking_reason(body) is None, body
 
 

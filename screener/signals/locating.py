@@ -110,9 +110,11 @@ _UNMASKING = re.compile(
     # a test of whether the user answers a stranger: "I just wanted to see what you'd say"
     r"|wanted to see (?:what|if|whether) (?:you'?d|you would|u'?d|ud|u would) (?:say|answer|reply|respond|write back)"
     # a borrowed phone: "I told her what to say", "she typed that for me"
-    r"|i told (?:him|her|them) what to (?:say|write|put|text)|(?:he|she|they) (?:typed|wrote|sent) (?:that|it) for me)\b")
+    r"|i told (?:him|her|them) what to (?:say|write|put|text)|(?:he|she|they) (?:typed|wrote|sent) (?:that|it) for me"
+    # giving in after a disguise: "Fine. It's me." (not "ok it's me, Sarah" nor "it's me again")
+    r"|(?:ok(?:ay)?|fine|yes|yeah|alright)[,.!]*\s+(?:(?:yes|yeah|fine)[,.!]*\s+)?(?:it'?s|its) me(?=\s*[.!?]|\s*$))\b")
 _UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really",
-                   "wanted to see", "what to")
+                   "wanted to see", "what to", "s me")
 
 
 def locating_reason(text: str) -> Reason | None:
