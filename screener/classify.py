@@ -11,11 +11,12 @@ import sys
 from dataclasses import dataclass
 from typing import IO, Iterable, Iterator
 
+from screener import hold_earlier
 from screener.errors import RecordError
 from screener.message import Message, clean_text
 from screener.screening import Screener
 
-CHUNK = 4096   # records screened together: a sender shown later to be a blocked person is held throughout one
+CHUNK = 1024
 
 
 @dataclass
@@ -53,23 +54,42 @@ def chunks(lines: Iterable[str], size: int = CHUNK) -> Iterator[list[str]]:
 
 
 def classify_stream(screener: Screener, lines: Iterable[str], out: IO[str], progress=None) -> ClassifyStats:
+    """Each chunk's records are written once the next chunk is screened: a sender that a later
+    message shows to be a blocked person has its earlier messages held (`screener.hold_earlier`)
+    over two chunks, 1,024 to 2,047 records back."""
     stats = ClassifyStats()
+    waiting = None   # the previous chunk: (parsed lines, messages, verdicts, seen_before), not yet written
     for batch in chunks(lines):
         parsed = [parse_line(line) for line in batch]
         messages = [p for p in parsed if isinstance(p, Message)]
-        verdicts = iter(screener.screen(messages))
-        for p in parsed:
-            if isinstance(p, Message):
-                record = next(verdicts).as_dict()
-                stats.screened += 1
-            else:
-                record = p
-                stats.errors += 1
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        verdicts, seen_before = screener.screen_each(messages)
+        if waiting is None:
+            verdicts = hold_earlier.revise_batch(messages, verdicts, seen_before)
+        else:
+            before, earlier_messages, earlier_verdicts, earlier_seen = waiting
+            both = hold_earlier.revise_batch(earlier_messages + messages, earlier_verdicts + verdicts,
+                                             earlier_seen + seen_before)
+            _write(before, both[:len(earlier_verdicts)], out, stats)
+            verdicts = both[len(earlier_verdicts):]
+        waiting = (parsed, messages, verdicts, seen_before)
         if progress:
             progress(len(batch))
+    if waiting is not None:
+        _write(waiting[0], waiting[2], out, stats)
     out.flush()
     return stats
+
+
+def _write(parsed: list, verdicts: list, out: IO[str], stats: ClassifyStats) -> None:
+    results = iter(verdicts)
+    for p in parsed:
+        if isinstance(p, Message):
+            record = next(results).as_dict()
+            stats.screened += 1
+        else:
+            record = p
+            stats.errors += 1
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 class Progress:

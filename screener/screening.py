@@ -78,6 +78,12 @@ class Screener:
             self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR), held_texts)
 
     def screen(self, messages: list[Message]) -> list[Verdict]:
+        verdicts, seen_before = self.screen_each(messages)
+        return hold_earlier.revise_batch(messages, verdicts, seen_before)
+
+    def screen_each(self, messages: list[Message]) -> tuple[list[Verdict], list[int]]:
+        """Each message's verdict as it arrives (before `hold_earlier`), and how many messages from
+        its sender were screened before it."""
         contents = content_signals(self.model, messages)
         keys = [identity.sender_key(m, self.index.region) for m in messages]
         self._style = self._style_batch(messages, keys)
@@ -86,7 +92,7 @@ class Screener:
         for i, (msg, content, key) in enumerate(zip(messages, contents, keys)):
             seen_before.append(self.state.seen.get(key, 0))
             verdicts.append(self._one(msg, content, key, i))
-        return hold_earlier.revise_batch(messages, verdicts, seen_before)
+        return verdicts, seen_before
 
     def _style_batch(self, messages: list[Message], keys: list[str]):
         """Style vectors of the batch, and per profile the similarities of other correspondents' messages."""

@@ -104,3 +104,27 @@ def test_a_released_message_stays_released(config, model, store):
         store.move(first[0].row, "released", "store", "friend")
     screen_into_store(screener_for(config, model, store), store, [incoming(2, REVEAL)], "webhook")
     assert store.get(first[0].row)["state"] == "released"
+
+
+def test_classify_holds_back_across_its_chunks(config, model):
+    """`classify` screens 1,024 records at a time; a reveal in the next chunk still holds the opener."""
+    import io
+
+    from screener.classify import CHUNK, classify_stream
+
+    def line(i, body, sender):
+        return json.dumps({"id": f"r{i}", "channel": "sms", "sender": sender, "body": body,
+                           "date": "2026-04-19T20:10:00+00:00"})
+
+    filler = [line(i, f"the bins go out on thursday, number {i}", f"+1415556{i:04d}") for i in range(CHUNK + 200)]
+    lines = filler[:CHUNK - 5] + [line(-1, OPENER, NUMBER)] + filler[CHUNK - 5:CHUNK + 100] + \
+        [line(-2, REVEAL, NUMBER)] + filler[CHUNK + 100:]
+    out = io.StringIO()
+    stats = classify_stream(Screener(config, model), lines, out)
+    records = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert stats.screened == len(lines) == len(records)
+    assert [r["id"] for r in records] == [json.loads(x)["id"] for x in lines]    # in order, each once
+    by_id = {r["id"]: r for r in records}
+    assert by_id["r-2"]["action"] == "quarantine"
+    assert by_id["r-1"]["action"] == "quarantine" and by_id["r-1"]["reasons"][-2]["signal"] == "same_sender_held"
+    assert sum(r["action"] == "quarantine" for r in records) == 2
