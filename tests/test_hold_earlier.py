@@ -128,3 +128,23 @@ def test_classify_holds_back_across_its_chunks(config, model):
     assert by_id["r-2"]["action"] == "quarantine"
     assert by_id["r-1"]["action"] == "quarantine" and by_id["r-1"]["reasons"][-2]["signal"] == "same_sender_held"
     assert sum(r["action"] == "quarantine" for r in records) == 2
+
+
+def test_releasing_the_revealing_message_releases_what_it_held(config, model, store):
+    first = screen_into_store(screener_for(config, model, store), store, [incoming(1, OPENER)], "webhook")
+    second = screen_into_store(screener_for(config, model, store), store, [incoming(2, REVEAL)], "webhook")
+    opener, reveal = first[0].row, second[0].row
+    assert store.held_because(reveal) == [opener]
+    store.request_release(reveal, "friend:dana")
+    pending = {r["id"]: r for r in store.pending_releases()}
+    assert set(pending) == {opener, reveal}
+    detail = store.conn.execute("SELECT detail FROM audit WHERE action = 'release_requested' AND message = ?",
+                                (opener,)).fetchone()[0]
+    assert json.loads(detail) == {"because": reveal}
+    # held in the same batch (one import), the opener goes back with the revealing message too
+    other = screen_into_store(screener_for(config, model, store), store,
+                              [incoming(3, OPENER, sender="+14155550170"), incoming(4, REVEAL, sender="+14155550170")],
+                              "webhook")
+    assert [o.verdict.action for o in other] == ["quarantine", "quarantine"]
+    assert store.held_because(other[1].row) == [other[0].row]
+    assert store.held_because(other[0].row) == []   # releasing the opener alone leaves the revealing message held

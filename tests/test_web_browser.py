@@ -416,3 +416,38 @@ def test_labels_and_narrow_screens(site):
         assert width[0] <= width[1], (path, width)
     friend.context.close()
     user.context.close()
+
+
+def test_releasing_a_revealing_message_releases_the_senders_earlier_ones(site, config, model, tmp_path):
+    """An opener held afterwards goes back with the message that showed who wrote it, and the
+    friend is told so."""
+    import json
+
+    from screener.ingest import screen_into_store, screener_for
+    from screener.message import Message
+    from screener.store import Incoming
+
+    store = Store(tmp_path / "store" / "screener.db")
+
+    def text(i, body):
+        msg = Message(id=f"t{i}", body=body, sender="+14155550163", channel="sms", date="2026-04-19T20:10:00+00:00")
+        return Incoming(message=msg, raw=json.dumps({"body": body}).encode(), source="sms-gateway", dedup_key=f"t{i}")
+
+    opener = screen_into_store(screener_for(config, model, store), store, [text(1, (
+        "Hey! It's Jamie from Hinge, glad we matched. What are you up to this weekend?"))], "webhook")[0].row
+    reveal = screen_into_store(screener_for(config, model, store), store, [text(2, (
+        "ok yes it's me. Alex. I just wanted to see if you'd answer a stranger and not me"))], "webhook")[0].row
+    assert store.get(opener)["state"] == "quarantined"
+    add_account(store, "friend", "friend", PASSWORD)
+    with serving(create_app(config, store.path)) as base:     # its own store, in the module's browser
+        page = site.browser.new_context().new_page()
+        login(page, base, "friend", PASSWORD)
+        page.goto(f"{base}/message/{opener}")
+        assert "held as Alex Morgan's new account" in page.locator("body").inner_text()
+        page.goto(f"{base}/message/{reveal}")
+        page.get_by_role("button", name="Release to the inbox").click()
+        assert "The 1 earlier message from the same sender, held because of this one, goes back with it." in \
+            page.get_by_role("status").inner_text()
+        page.context.close()
+    assert {r["id"] for r in store.pending_releases()} == {opener, reveal}
+    store.close()

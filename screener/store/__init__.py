@@ -289,15 +289,34 @@ class Store:
         return self.conn.execute("SELECT * FROM aliases ORDER BY id").fetchall()
 
     def request_release(self, message: int, by: str) -> int:
+        """Ask for a held message to go back. The messages held afterwards because of it (its
+        sender's earlier ones, see `screener.hold_earlier`) were held only for what it showed:
+        they go back with it."""
         with self.write():
-            pending = self.conn.execute("SELECT id FROM releases WHERE message = ? AND status = 'pending'",
-                                        (message,)).fetchone()
-            if pending:
-                return pending[0]
-            cur = self.conn.execute("INSERT INTO releases (message, requested_by, requested_at) VALUES (?,?,?)",
-                                    (message, by, now()))
-            self.audit(by, "release_requested", message)
-            return cur.lastrowid
+            release = self._request_release(message, by)
+            for other in self.held_because(message):
+                self._request_release(other, by, because=message)
+            return release
+
+    def held_because(self, message: int) -> list[int]:
+        """Messages still held afterwards because of `message`."""
+        # Held in the same batch or afterwards, the reason names the revealing message's id.
+        return [r[0] for r in self.conn.execute(
+            "SELECT m.id FROM messages m JOIN messages later ON later.id = ? "
+            "WHERE m.sender_key = later.sender_key AND m.id != later.id AND m.state IN ('quarantined', 'pending') "
+            "AND EXISTS (SELECT 1 FROM json_each(m.reasons) r WHERE json_extract(r.value, '$.signal') = "
+            "'same_sender_held' AND instr(json_extract(r.value, '$.detail'), '(' || later.record_id || ')') > 0) "
+            "ORDER BY m.id", (message,))]
+
+    def _request_release(self, message: int, by: str, **detail) -> int:
+        pending = self.conn.execute("SELECT id FROM releases WHERE message = ? AND status = 'pending'",
+                                    (message,)).fetchone()
+        if pending:
+            return pending[0]
+        cur = self.conn.execute("INSERT INTO releases (message, requested_by, requested_at) VALUES (?,?,?)",
+                                (message, by, now()))
+        self.audit(by, "release_requested", message, **detail)
+        return cur.lastrowid
 
     def pending_releases(self) -> list[sqlite3.Row]:
         return self.conn.execute(

@@ -127,8 +127,11 @@ def release(message_id: int):
     if row["state"] not in ("quarantined", "pending", "error"):
         flash(f"This message is {row['state']}; there is nothing to release.", "error")
     else:
+        with_it = len(store().held_because(message_id))
         store().request_release(message_id, actor())
-        flash("Release requested: the screener daemon will move it back to the inbox.", "ok")
+        also = (f" The {with_it} earlier message{'s' if with_it > 1 else ''} from the same sender, held because "
+                f"of this one, {'go' if with_it > 1 else 'goes'} back with it.") if with_it else ""
+        flash("Release requested: the screener daemon will move it back to the inbox." + also, "ok")
     return _back(message_id)
 
 
