@@ -115,3 +115,21 @@ def test_a_crash_before_the_move_is_finished_at_the_next_start(dovecot, imap_con
     row = by_sha(config)[sha(first)]
     assert (row["state"], row["location"]) == ("quarantined", QUARANTINE)
     assert folder_shas(dovecot, "INBOX") == []
+
+
+def test_earlier_mail_in_another_watched_folder_is_moved_at_once(dovecot, imap_config, run_daemon):
+    """The opener sits in a folder another watch looks after; the watch that sees the reveal moves it."""
+    config = imap_config(folders=["INBOX", "Friends"])
+    first = opener()
+    dovecot.append("sam", "Friends", first)
+    daemon = run_daemon(config)
+    wait_until(lambda: sha(first) in by_sha(config), message="first screened")
+    assert by_sha(config)[sha(first)]["location"] == "Friends"
+    second = reveal()
+    dovecot.append("sam", "INBOX", second)
+    wait_until(lambda: set(folder_shas(dovecot, QUARANTINE)) == {sha(first), sha(second)}, timeout=10,
+               message="both held, without waiting for the other watch to reconnect")
+    daemon.stop()
+    assert folder_shas(dovecot, "Friends") == []
+    row = by_sha(config)[sha(first)]
+    assert (row["state"], row["location"], row["folder"]) == ("quarantined", QUARANTINE, "Friends")

@@ -231,7 +231,7 @@ class FolderWatch:
         if afterwards:   # earlier mail of a sender this batch showed to be a blocked person
             log.info("%s: %d earlier message%s of a sender now held to be moved to quarantine", self.name,
                      len(afterwards), "" if len(afterwards) == 1 else "s")
-            moves.reconcile(self, mailbox, store)
+            moves.reconcile(self, mailbox, store, only=afterwards)
 
     def _screen(self, store: Store, fresh: list) -> list[tuple]:
         """(item, error, verdict) for each: the batch in one go; should the screener fail on it, one by

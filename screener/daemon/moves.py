@@ -59,11 +59,13 @@ def transfer(mailbox, row, src: str, dst: str, hint: tuple[int, int] | None = No
     return False
 
 
-def reconcile(watch, mailbox, store) -> int:
-    """Finish the moves of rows left "pending" (a crash or a lost connection between storing and moving)."""
-    rows = _owned(watch, store.conn.execute(
+def reconcile(watch, mailbox, store, only: list[int] | None = None) -> int:
+    """Finish the moves of rows left "pending" (a crash or a lost connection between storing and moving).
+    `only`: just these rows of the account, whichever folder they are in (mail held afterwards)."""
+    rows = store.conn.execute(
         "SELECT * FROM messages WHERE state = 'pending' AND source = 'imap' AND account = ? ORDER BY id",
-        (watch.account.name,)).fetchall())
+        (watch.account.name,)).fetchall()
+    rows = [r for r in rows if r["id"] in set(only)] if only is not None else _owned(watch, rows)
     for row in rows:
         if watch.ctx.stop.is_set():
             break
@@ -80,7 +82,7 @@ def reconcile(watch, mailbox, store) -> int:
         if result is False:
             log.warning("%s: message %d was to be moved to %s but is no longer on the server; its original "
                         "is in the store", watch.name, row["id"], dest)
-    if rows:
+    if rows and only is None:
         log.info("%s: finished %d interrupted move%s", watch.name, len(rows), "" if len(rows) == 1 else "s")
     mailbox.select(watch.folder)
     return len(rows)
