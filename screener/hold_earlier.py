@@ -26,13 +26,16 @@ WINDOW = timedelta(days=30)
 # The revealing message is at most this many messages into the sender's history:
 # a long-standing correspondent's old mail is not re-decided by one later hold.
 MAX_EARLIER = 5
+SIGNAL = "same_sender_held"
 REVISABLE = ("unknown", "known")   # statuses of a delivered message that nothing tied to anyone
 
 
 def reveals(verdict) -> bool:
-    """Whether this verdict ties its sender to a blocked person strongly enough to hold its earlier messages."""
+    """Whether this verdict ties its sender to a blocked person strongly enough to hold its earlier
+    messages (a message itself held afterwards does not: the window counts from the one that showed it)."""
     return (verdict.action == "quarantine" and verdict.sender_status == "suspected_alias"
-            and bool(verdict.blocked_person) and bool(verdict.sender_key))
+            and bool(verdict.blocked_person) and bool(verdict.sender_key)
+            and not any(r.signal == SIGNAL for r in verdict.reasons))
 
 
 def revisable(verdict) -> bool:
@@ -48,7 +51,7 @@ def in_window(earlier_date: str | None, later_date: str | None) -> bool:
 
 
 def reason(person: str, later_id: str) -> Reason:
-    return Reason("same_sender_held", 1.0,
+    return Reason(SIGNAL, 1.0,
                   f"the same sender's later message ({later_id}) was held as {person}'s new account", person)
 
 

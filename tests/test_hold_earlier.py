@@ -148,3 +148,15 @@ def test_releasing_the_revealing_message_releases_what_it_held(config, model, st
     assert [o.verdict.action for o in other] == ["quarantine", "quarantine"]
     assert store.held_because(other[1].row) == [other[0].row]
     assert store.held_because(other[0].row) == []   # releasing the opener alone leaves the revealing message held
+
+
+def test_a_message_held_afterwards_does_not_reach_further_back(config, model, store):
+    """The window counts from the message that showed who it was, not from one it held."""
+    first = screen_into_store(screener_for(config, model, store), store, [incoming(
+        1, "hi! is this Sam? it's Jo from the allotments, got your number off the rota",
+        date="2026-03-01T09:00:00+00:00")], "import")
+    later = screen_into_store(screener_for(config, model, store), store, [
+        incoming(2, OPENER, date="2026-03-25T20:10:00+00:00"),
+        incoming(3, REVEAL, date="2026-04-05T22:30:00+00:00")], "import")
+    assert [o.verdict.action for o in later] == ["quarantine", "quarantine"]
+    assert store.get(first[0].row)["state"] == "delivered"     # 35 days before the reveal
