@@ -42,6 +42,13 @@ def revisable(verdict) -> bool:
     return verdict.action == "deliver" and verdict.sender_status in REVISABLE and bool(verdict.sender_key)
 
 
+def may_hold(earlier_msg, earlier_verdict, earlier_date: str | None, later_date: str | None) -> bool:
+    """Whether an earlier message of a revealed sender is held with it: delivered with nothing tying it
+    to anyone, not from a contact saved on the phone, within the window."""
+    return (revisable(earlier_verdict) and not saved_contact(earlier_msg)
+            and in_window(earlier_date, later_date))
+
+
 def in_window(earlier_date: str | None, later_date: str | None) -> bool:
     """Dates unknown on either side count as close (a batch without dates is one sitting)."""
     early, late = parse_iso(earlier_date), parse_iso(later_date)
@@ -69,7 +76,7 @@ def held(earlier, person: str, later_id: str):
 def revise_batch(messages: list, verdicts: list, seen_before: list[int]) -> list:
     """Hold, within one batch, the earlier delivered messages of senders a later message reveals.
     `seen_before[i]`: how many messages from message i's sender were screened before it."""
-    waiting: dict[str, list[int]] = {}   # sender key -> indexes of its delivered messages so far
+    waiting: dict[str, list[int]] = {}   # sender key -> indexes of its messages since the last reveal
     out = list(verdicts)
     for i, (msg, verdict) in enumerate(zip(messages, verdicts)):
         key = verdict.sender_key
@@ -78,8 +85,8 @@ def revise_batch(messages: list, verdicts: list, seen_before: list[int]) -> list
         if reveals(verdict):
             if seen_before[i] <= MAX_EARLIER:
                 for j in waiting.pop(key, []):
-                    if in_window(messages[j].date, msg.date):
+                    if may_hold(messages[j], out[j], messages[j].date, msg.date):
                         out[j] = held(out[j], verdict.blocked_person, msg.id)
-        elif revisable(verdict) and not saved_contact(msg):
+        else:
             waiting.setdefault(key, []).append(i)
     return out

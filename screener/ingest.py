@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from screener import hold_earlier
 from screener.message import Message
 from screener.screening import ScreenState, Screener, Verdict
-from screener.signals.account_kind import saved_contact
 from screener.signals import Reason, burst, carry, style
 from screener.store import Incoming, Store, now
 
@@ -55,8 +54,7 @@ def screen_state(store: Store) -> ScreenState:
 
 def _carry_from_store(state: ScreenState, key: str, reasons_json: str, record: str | None) -> None:
     """`record`: the message's input record when it is one of the sender's first few, else None."""
-    found = [Reason(r["signal"], float(r.get("score") or 0.0), r.get("detail", ""), r.get("person"))
-             for r in json.loads(reasons_json or "[]") if r.get("signal") in carry.CARRIED]
+    found = [_reason_of(r) for r in json.loads(reasons_json or "[]") if r.get("signal") in carry.CARRIED]
     earlier = carry.for_sender(state.earlier, key)
     intro = None
     if earlier.intro is None and record is not None:
@@ -147,12 +145,12 @@ def hold_earlier_in_store(store: Store, verdict, msg: Message, row: int, actor: 
         return []
     pending = []
     for r in rows:
-        if r["state"] != "delivered" or r["action"] != "deliver" or r["sender_status"] not in hold_earlier.REVISABLE:
+        if r["state"] != "delivered":
             continue
-        earlier = Message.from_dict(json.loads(r["record"]))
-        if saved_contact(earlier) or not hold_earlier.in_window(earlier.date or r["received_at"], msg.date or now()):
+        earlier, old = Message.from_dict(json.loads(r["record"])), _verdict_of_row(r)
+        if not hold_earlier.may_hold(earlier, old, earlier.date or r["received_at"], msg.date or now()):
             continue
-        new = hold_earlier.held(_verdict_of_row(r), verdict.blocked_person, msg.id)
+        new = hold_earlier.held(old, verdict.blocked_person, msg.id)
         if r["source"] == "imap":
             if not r["location"] or r["location"] == "store":
                 continue
@@ -165,12 +163,16 @@ def hold_earlier_in_store(store: Store, verdict, msg: Message, row: int, actor: 
 
 def _verdict_of_row(row) -> Verdict:
     record = verdict_of(row)
-    reasons = [Reason(r["signal"], float(r.get("score") or 0.0), r.get("detail", ""), r.get("person"))
-               for r in json.loads(row["reasons"] or "[]")]
+    reasons = [_reason_of(r) for r in json.loads(row["reasons"] or "[]")]
     return Verdict(id=record["id"], action=record["action"], alert=record["alert"],
                    sender_status=record["sender_status"], blocked_person=record["blocked_person"],
                    tactics=record["tactics"], tags=record["tags"], logistics=record["logistics"],
                    reasons=reasons, sender_key=row["sender_key"] or "")
+
+
+def _reason_of(stored: dict) -> Reason:
+    """A reason as the store keeps it (the contract's fields and the person it points at)."""
+    return Reason(stored["signal"], float(stored.get("score") or 0.0), stored.get("detail", ""), stored.get("person"))
 
 
 def verdict_of(row) -> dict:

@@ -65,7 +65,11 @@ def reconcile(watch, mailbox, store, only: list[int] | None = None) -> int:
     rows = store.conn.execute(
         "SELECT * FROM messages WHERE state = 'pending' AND source = 'imap' AND account = ? ORDER BY id",
         (watch.account.name,)).fetchall()
-    rows = [r for r in rows if r["id"] in set(only)] if only is not None else _owned(watch, rows)
+    if only is None:
+        rows = _owned(watch, rows)
+    else:
+        wanted = set(only)
+        rows = [r for r in rows if r["id"] in wanted]
     for row in rows:
         if watch.ctx.stop.is_set():
             break
