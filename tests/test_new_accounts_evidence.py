@@ -2,6 +2,7 @@
 private names versus ordinary words, and the guard rails around them."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -503,3 +504,27 @@ def test_the_bundled_yardstick_is_read_once_per_process_while_its_files_are_unch
     (corpus / "train_yy.jsonl").write_text(json.dumps(dict(record, id="y1", body="Parcel left with no. 12")) + "\n")
     again = style.Background.bundled(tmp_path)
     assert again is not first and len(again.texts) == 2
+
+
+_PROFILE_SCRIPT = """
+import json, sys
+from screener.corpus import DEFAULT_DATA_DIR
+from screener.signals import style
+history = [json.loads(line)["body"] for line in open(sys.argv[1], encoding="utf-8")]
+profile = style.StyleProfile.build("Gregory Whitfield", history, style.Background.bundled(DEFAULT_DATA_DIR))
+text = "Lily and Rufus and Mrs Okafor would all say the same, p.m. note together"
+print(json.dumps([list(profile.markers), list(profile.names), style.mentioned_names(profile, text)]))
+"""
+
+
+def test_a_profile_and_its_evidence_are_the_same_in_every_run():
+    """Python orders sets differently in each process: markers tied at the cut-off, and the names a
+    detail lists, must not depend on it (two runs of classify on the same input write the same)."""
+    import subprocess
+    import sys
+    history = DEFAULT_DATA_DIR / "personas" / "greg" / "history.jsonl"
+    runs = {subprocess.run([sys.executable, "-c", _PROFILE_SCRIPT, str(history)], check=True, capture_output=True,
+                           text=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(runs) == 1, runs
+    markers, names, mentioned = json.loads(runs.pop())
+    assert len(markers) == 20 and names

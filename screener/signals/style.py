@@ -192,13 +192,13 @@ class StyleProfile:
                 ratio = share / (background.doc_freq.get(word, 0.0) + 1.0 / background.n)
                 if ratio >= 6:
                     markers[word] = ratio
-        top = dict(sorted(markers.items(), key=lambda kv: -kv[1])[:20])
+        top = dict(sorted(markers.items(), key=lambda kv: (-kv[1], kv[0]))[:20])   # ties by word: the same every run
         signoffs = {s for s, c in Counter(_last_line(h) for h in history).items()
                     if s and c >= 2 and not _is_own_name(s, own_names)}
         names: dict[str, str] = {}
         uncommon: dict[str, str] = {}
         name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
-        for name, c in name_counts.items():
+        for name, c in sorted(name_counts.items()):   # sorted: set order differs between runs
             low = name.lower()
             if low in COMMON_NAMES or low in exclude_names:
                 continue
@@ -213,7 +213,7 @@ class StyleProfile:
             # A writer who never capitalises writes 'moose' for Moose: their recurring words that
             # hardly anyone else writes are the names ('jonesy', 'timmies', 'watermelon').
             in_messages = Counter(w for h in history for w in set(_LOWER_WORD.findall(h.lower())))
-            for low, c in in_messages.items():
+            for low, c in sorted(in_messages.items()):
                 if c >= 2 and len(low) >= 4 and low not in COMMON_NAMES and low not in exclude_names \
                         and low not in names and background.lower_freq.get(low, 0) + background.name_freq.get(low, 0) <= 1:
                     names[low] = low
@@ -392,9 +392,9 @@ def mentioned_names(profile: StyleProfile, text: str, names: dict[str, str] | No
     for low, written in names.items():
         for m in re.finditer(rf"\b{re.escape(low)}\b", lowered):
             if any_case or text[m.start()].isupper():
-                found.append(written)
+                found.append((m.start(), written))
                 break
-    return found
+    return [written for _, written in sorted(found)]   # in the order the message names them
 
 
 def load_profiles(config, background: Background, held: dict[str, list[str]] | None = None) -> dict[str, StyleProfile]:
