@@ -7,7 +7,7 @@ import pytest
 from screener.config import load_config
 from screener.message import Message
 from screener.screening import Screener
-from screener.signals.locating import locating_reason, unmasking_reason
+from screener.signals.locating import locating_reason, probing_reasons, unmasking_reason
 
 CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "Lee Harman"\n'
              'nicknames = ["Lee"]\nphones = ["07700 900616"]\n')
@@ -86,6 +86,27 @@ def test_ordinary_messages_do_not_own_up_to_anything():
                  "I told her what time to come", "just wanted to see what you think of the draft",
                  "ok it's me, Sarah from work, forgot to say", "yes it's me again, sorry, one more question"):
         assert unmasking_reason(body) is None, body
+
+
+@pytest.mark.parametrize("body, said", [
+    ("ok that survey was me. it was dumb. i just wanted to know if she's ok", "that survey was me"),
+    ("The recruiter last week was me. I know.", "The recruiter last week was me"),
+    ("yes i made that profile. you'd never have answered me", "i made that profile"),
+    ("I set up a fake account, so what", "I set up a fake account"),
+])
+def test_owning_up_to_a_named_disguise_counts_from_a_first_message(body, said):
+    """It names another account's message (a survey, a profile), so a new sender can own up to it."""
+    r = next(iter(probing_reasons(body, throwaway=True, wrote_before=False)), None)
+    assert r is not None and r.signal == "unmasked" and f"'{said}'" in r.detail
+
+
+@pytest.mark.parametrize("body", [
+    "that text earlier was me, new phone! Tanya x", "the survey is open until Friday",
+    "I sent the survey to all parents on Monday", "I set up the account for you, password in the post",
+    "the review of your essay was mine, sorry it was late", "this page is me trying to sell the bike",
+])
+def test_ordinary_mentions_of_surveys_and_accounts_own_up_to_nothing(body):
+    assert probing_reasons(body, throwaway=False, wrote_before=False) == []
 
 
 @pytest.fixture

@@ -141,6 +141,17 @@ def test_a_name_sign_off_is_not_counted_again_as_style(background):
     assert kept.signoffs   # a sign-off that is not one of their names stays a style marker
 
 
+def test_a_sign_off_matches_with_or_without_its_full_stop_and_common_ones_are_nobodys_habit(background):
+    history = [f"{line}\nC" for line in NAMES_HISTORY]
+    profile = style.StyleProfile.build("Celia Varga", history, background)
+    assert profile.signoffs == {"c"}
+    text = "Landed. New city, new number. I won't write again. (A goal, not a promise.) C."
+    vec = style._vectors([text])[0]
+    assert any("signs off 'c'" in r.detail for r in style.style_reasons(profile, text, vec) if r.signal == "style_match")
+    common = style.StyleProfile.build("Celia Varga", [f"{line}\nCheers." for line in NAMES_HISTORY], background)
+    assert "cheers" not in common.signoffs and common.signoffs == set()   # ends many other people's messages too
+
+
 # Evidence carried across a sender's messages ----------------------------------------------
 
 def test_carried_evidence_says_where_it_came_from():

@@ -113,6 +113,15 @@ _UNMASKING = re.compile(
     r"|i told (?:him|her|them) what to (?:say|write|put|text)|(?:he|she|they) (?:typed|wrote|sent) (?:that|it) for me"
     # giving in after a disguise: "Fine. It's me." (not "ok it's me, Sarah" nor "it's me again")
     r"|(?:ok(?:ay)?|fine|yes|yeah|alright)[,.!]*\s+(?:(?:yes|yeah|fine)[,.!]*\s+)?(?:it'?s|its) me(?=\s*[.!?]|\s*$))\b")
+# Owning up to a disguise by naming it ("ok that survey was me", "I made that profile"): it points at
+# another account's message, so it counts from a first message too. Not a text, an email or a number,
+# which a friend on a new phone owns up to ("that text earlier was me, new phone").
+_DISGUISE = r"(?:survey|questionnaire|poll|account|profile|page|review|recruiter|listing|match|ad|advert|invite)"
+_DISGUISE_OWNED = re.compile(
+    rf"\b(?:(?:that|the|this) {_DISGUISE}(?: (?!of\b)[a-z']+){{0,3}} (?:was|were) (?:me|from me|all me|really me)\b"
+    rf"|i (?:made|set up|created|wrote|ran) (?:(?:that|those) (?:fake )?|(?:the|a) fake ){_DISGUISE}s?\b)")
+_DISGUISE_ANCHORS = ("survey", "questionnaire", "poll", "account", "profile", "page", "review", "recruiter", "listing",
+                     "match", " ad", "advert", "invite")
 _UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really",
                    "wanted to see", "what to", "s me")
 
@@ -148,6 +157,8 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     if wrote_before and (m := search_anchored(_UNMASKING, _UNMASK_ANCHORS, low)):
         found.append(Reason("unmasked", 0.75,
                             f"owns up that an earlier message from this sender was a disguise ('{quote(text, low, m)}')"))
+    elif m := search_anchored(_DISGUISE_OWNED, _DISGUISE_ANCHORS, low):
+        found.append(Reason("unmasked", 0.75, f"owns up that an earlier message was a disguise ('{quote(text, low, m)}')"))
     return found
 
 

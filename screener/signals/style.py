@@ -50,6 +50,7 @@ LOWER_CASE_WRITER = 0.3   # fewer of their messages than this start a sentence w
 UNCOMMON_NAME = 4     # a name in at most this many of the yardstick's texts is uncommon (rare: at most 1)
 UNCOMMON_SHARE = 0.5  # what an uncommon name counts for against a rare one
 COMMON_WORD = 0.003   # a word other people write in lower case in more texts than this is a word, not a name
+COMMON_SIGNOFF = 0.002   # a sign-off ending 3 or more of the yardstick's 1,500 messages is nobody's habit ("x", "cheers")
 COMMON_NAMES = {"the", "this", "that", "thanks", "thank", "hope", "just", "please", "sorry", "love", "mum", "mom",
                 "dad", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
                 "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -87,8 +88,9 @@ def _last_line(text: str) -> str:
         return ""
     last = lines[-1]
     if len(last) > 30:   # a one-line text: the sign-off is what follows the last sentence
-        last = re.split(r"[.!?]\s+", last)[-1]
-    return " ".join(last.lower().split()) if len(last) <= 30 else ""
+        last = re.split(r"[.!?][\"')\]]*\s+", last)[-1]   # "...not a promise.) C."
+    # "C." and "C", "Dad." and "Dad": the same sign-off with or without its full stop
+    return " ".join(last.lower().split()).rstrip(".,!") if len(last) <= 30 else ""
 
 
 _OPENER_END = re.compile(r"[,.!?\n:;\u2014-]")
@@ -124,6 +126,7 @@ class Background:
         self.name_freq = Counter(w.lower() for t in texts for w in set(_NAME.findall(t)))
         self.lower_freq = Counter(w for t in texts for w in set(_LOWER_WORD.findall(t)))
         self.openings = Counter(_opening(t) for t in texts)
+        self.signoffs = Counter(_last_line(t) for t in texts)
         self.n = n
 
     @classmethod
@@ -194,7 +197,8 @@ class StyleProfile:
                     markers[word] = ratio
         top = dict(sorted(markers.items(), key=lambda kv: (-kv[1], kv[0]))[:20])   # ties by word: the same every run
         signoffs = {s for s, c in Counter(_last_line(h) for h in history).items()
-                    if s and c >= 2 and not _is_own_name(s, own_names)}
+                    if s and c >= 2 and not _is_own_name(s, own_names)
+                    and background.signoffs.get(s, 0) / background.n < COMMON_SIGNOFF}
         names: dict[str, str] = {}
         uncommon: dict[str, str] = {}
         name_counts = Counter(w for h in history for w in set(_NAME.findall(h)))
