@@ -41,6 +41,12 @@ def alt_text(weeks: list[tuple[date, int]]) -> str:
             f"{total} in all, at most {most} in one week.")
 
 
+def prepare() -> None:
+    """Import matplotlib and load its fonts now by drawing an empty week (about half a second), for a
+    server to do before its first request rather than inside it, while other requests wait."""
+    png_chart([(date(2026, 1, 5), 0)])
+
+
 def png_chart(weeks: list[tuple[date, int]]) -> bytes:
     """The trend as a small PNG bar chart."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg

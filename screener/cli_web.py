@@ -60,7 +60,7 @@ def cmd_serve(args) -> int:
 
     from screener.config import load_config
     from screener.until_signalled import run_until_signalled
-    from screener.web import create_app
+    from screener.web import create_app, warm_up
 
     config = load_config(args.config)
     host, port = config.web.listen, config.web.port
@@ -69,6 +69,7 @@ def cmd_serve(args) -> int:
               + ("" if config.web.secure_cookies else "; put it behind HTTPS and set [web].secure_cookies = true"),
               file=sys.stderr)
     app = create_app(config)
+    warm_up(app)
     server = create_server(app, host=host, port=port, threads=max(1, args.threads), ident="screener")
     print(f"screener: serving the friend's page on http://{_url_host(host)}:{server.effective_port}/ "
           "(Ctrl-C to stop)", file=sys.stderr)

@@ -17,7 +17,7 @@ from screener.web.auth import _safe_next
 from screener.web.limiter import LoginLimiter
 from screener.web.sanitize import email_html, highlight, reason_phrases
 from tests import webdata
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 PASSWORD = "correct horse battery staple"
 
@@ -298,3 +298,23 @@ def test_summary_document_is_reused_until_the_store_changes(config, tmp_path):
         app.preprocess_request()
         assert user._rendered("summary", render) == "<p>summary 3</p>"      # another period is another document
     assert made[0] == made[1] and made[2] != made[0]
+
+
+def test_serve_warms_up_every_template_and_the_chart_before_its_first_request(tmp_path):
+    """Under 20 clients the first round stalled for 1.5 s while threads compiled the same templates
+    and waited on matplotlib's import: `screener serve` does it before it listens."""
+    import subprocess
+    import sys
+    demo_config = ROOT / "data" / "demo" / "config.toml"
+    script = (
+        "import sys\n"
+        "from screener.config import load_config\n"
+        "from screener.web import create_app, warm_up\n"
+        f"app = create_app(load_config({str(demo_config)!r}), {str(tmp_path / 's.db')!r})\n"
+        "assert 'matplotlib' not in sys.modules and not app.jinja_env.cache\n"
+        "warm_up(app)\n"
+        "names = [n for n in app.jinja_env.list_templates() if n.endswith('.html')]\n"
+        "cached = {key[1] for key in app.jinja_env.cache.keys()}\n"
+        "print(len(names), sorted(set(names) - cached), 'matplotlib.figure' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split(" ", 1)
+    assert int(out[0]) >= 8 and out[1].strip() == "[] True"

@@ -96,6 +96,18 @@ def secret_key(store: Store) -> str:
     return store.get_state(SECRET_KEY_STATE)
 
 
+def warm_up(app: Flask) -> None:
+    """Do before serving what the first requests would otherwise do at once: compile every page's
+    template and import what the summary, digest and evidence pages load when first used
+    (matplotlib for the chart takes half a second). Under 20 clients the first round stalled
+    for 1.5 s while worker threads compiled the same templates and waited on the import lock."""
+    from screener import chart, digest, evidence, summary  # noqa: F401
+
+    for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
+        app.jinja_env.get_template(name)
+    chart.prepare()
+
+
 def settings() -> dict:
     from flask import current_app
 
