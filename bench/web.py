@@ -234,7 +234,7 @@ def main() -> None:
         f"{fill_s:.1f} s.",
         "",
         f"**{args.clients} concurrent clients, logged in**, against `screener serve` (waitress, its default 4 "
-        f"threads, its own process) over loopback: {args.clients - users} friend sessions each loading the queue, "
+        f"threads, its own process, which compiles its page templates and draws one chart before it listens) over loopback: {args.clients - users} friend sessions each loading the queue, "
         f"a filtered queue and a random held message (plain, then cleaned HTML), and {users} user sessions "
         f"loading their summary page, the summary itself and the held list; {args.rounds} rounds each, all "
         f"clients at once. {requests:,} requests in {wall:.1f} s ({requests / wall:.0f} pages/s); load average "
