@@ -169,6 +169,12 @@ def prying(body):
      "Has a new partner moved', 'Are you planning to marry"),
     ("1) How many nights a week do your kids spend at each home?", 0.5, "nights a week do your kids spend at each"),
     ("4. Who do you usually go out with these days?", 0.5, "Who do you usually go out with"),
+    ("2. How often are you in contact with your Father? (Weekly / Monthly / Never)", 0.5,
+     "are you in contact with your Father"),
+    ("1. Do you share care of your children? What's the split?\n"
+     "2. Would you consider more flexibility if the other parent's job changed?", 0.8,
+     "Do you share care of your children', 'the other parent"),
+    ("Just for our records, what is your custody arrangement these days?", 0.5, "your custody arrangement"),
 ])
 def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
     r = prying(body)
@@ -188,6 +194,9 @@ def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score,
     "Is anyone living in the flat upstairs? There's water coming through",
     "My partner is moving jobs in June, so we'll be around more",          # not asked
     "Who do you think will win on Saturday?",
+    "Please let the other parent know the trip leaves at 8 on Friday.",     # not asked
+    "Are you in contact with the plumber yet? The tap is still dripping",
+    "Do you share a car with anyone? Thinking of a lift rota",
 ])
 def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None

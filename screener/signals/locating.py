@@ -81,11 +81,20 @@ _PRYING = re.compile(
     r"|\b(?:how often )?(?:do|did) (?:you|u) (?:still )?(?:see|visit|speak to|talk to|have contact with|hear from) "
     r"(?:your|ur) (?:father|mother|dad|mum|mom|parents)\b"
     r"|\b(?:is there|are there|have (?:you|u) got|do (?:you|u) have) (?:a |any )?(?:new |other )?(?:partner|boyfriend|"
-    r"girlfriend|husband|wife|adults?|man|woman|fella|bloke) (?:\w+ ){0,3}?(?:living|staying|in the home|at home|in the house)\b")
+    r"girlfriend|husband|wife|adults?|man|woman|fella|bloke) (?:\w+ ){0,3}?(?:living|staying|in the home|at home|in the house)\b"
+    # an estrangement or a separation asked about: "how often are you in contact with your Father?",
+    # "do you share care of your children?", "...if the other parent's job changed?"
+    r"|\b(?:are|r) (?:you|u) (?:still |currently )?in (?:contact|touch) with (?:your|ur) (?:father|mother|dad|mum|mom|"
+    r"parents|family|ex)\b"
+    r"|\b(?:do|did) (?:you|u) (?:\w+ )?(?:share|split) (?:the )?(?:care|custody|parenting) (?:of )?(?:your|ur|the) "
+    r"(?:children|kids|child|son|daughter)\b"
+    r"|\b(?:your|ur) (?:custody|contact|care|parenting) (?:arrangements?|split|schedule)\b"
+    r"|\bthe (?:children'?s |kids'? )?other parent\b")
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
                    "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
-                   "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody")
+                   "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody",
+                   "contact with", "touch with", "share", "split", "custody", "arrangement", "schedule", "other parent")
 # A questionnaire's questions about the household: a new partner moving in, marrying, who the user goes out with.
 _HOUSEHOLD = re.compile(
     r"\bnights? (?:a |per )?(?:week |month |fortnight )?(?:do|does) (?:your|the|ur) (?:kids|children|child|son|daughter) "
