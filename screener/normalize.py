@@ -130,6 +130,15 @@ def normalize_phone(raw: str, region: str = "US", strict: bool = False) -> str:
         number = phonenumbers.parse(text, region.upper())
     except phonenumbers.NumberParseException:
         raise InvalidAddress(f"not a phone number: {raw!r}") from None
+    if digits.startswith("00") and not phonenumbers.is_valid_number(number):
+        # "001 415 555 0142", "0044 7700 900123": the exit code most of the world dials, whatever the user's region
+        try:
+            abroad = phonenumbers.parse("+" + digits[2:], None)
+        except phonenumbers.NumberParseException:
+            abroad = None
+        if abroad is not None and (phonenumbers.is_valid_number(abroad) or (
+                phonenumbers.is_possible_number(abroad) and not phonenumbers.is_possible_number(number))):
+            number = abroad
     if not phonenumbers.is_possible_number(number):
         if strict:
             raise InvalidAddress(f"not a phone number: {raw!r}")

@@ -42,6 +42,11 @@ def test_bad_emails_raise(raw):
     ("0044 7700 900482", "GB", "+447700900482"),
     ("07700900482", "GB", "+447700900482"),
     ("tel:+447700900482", "US", "+447700900482"),
+    # "00" is the exit code most of the world dials, whatever the user's own region
+    ("001 415 555 0142", "US", "+14155550142"),
+    ("0044 7700 900482", "US", "+447700900482"),
+    ("00353 87 123 4567", "US", "+353871234567"),
+    ("011 44 7700 900482", "US", "+447700900482"),
 ])
 def test_phone_forms(raw, region, e164):
     assert normalize_phone(raw, region) == e164
