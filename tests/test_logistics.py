@@ -72,3 +72,24 @@ def test_weekday_beside_a_date_is_that_date(text, expected):
     from screener.signals.logistics import find_dates, message_date
 
     assert find_dates(text, message_date("2025-04-14T10:00:00")) == expected
+
+
+def test_a_practical_message_without_an_arrangement_word_keeps_its_dates_times_and_amounts():
+    from screener.signals.logistics import when_facts
+
+    assert extract_facts("Are we still on for lunch Thursday at 12:30? My treat.", "2026-03-02T10:00:00") == []
+    assert when_facts("Are we still on for lunch Thursday at 12:30? My treat.", "2026-03-02T10:00:00") == \
+        [{"kind": "other", "text": "Thu 5 Mar, 12:30"}]
+    assert when_facts("Still waiting on the £48. Sort it by Friday.", "2026-11-17T09:00:00") == \
+        [{"kind": "other", "text": "£48, Fri 20 Nov"}]
+    assert when_facts("Can you sanity-check the figures on slide 6?", "2026-11-17T09:00:00") == []
+
+
+def test_the_digest_fact_of_a_practical_message_is_its_dates_not_a_placeholder(model):
+    from screener.message import Message
+    from screener.signals.content import NO_FACTS, content_signals
+
+    msg = Message(id="1", sender="+447700900111", channel="sms", date="2026-11-03T18:00:00",
+                  body="ParcelGo: your parcel from Boots will be delivered Tue 17 Nov between 14:05 and 15:05.")
+    facts = content_signals(model, [msg])[0].logistics
+    assert facts and facts != [NO_FACTS] and "Tue 17 Nov" in facts[0]["text"]

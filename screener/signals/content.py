@@ -14,7 +14,7 @@ from screener.labels import TACTICS
 from screener.message import Message
 from screener.model import TacticModel
 from screener.signals import Reason
-from screener.signals.logistics import extract_facts
+from screener.signals.logistics import extract_facts, when_facts
 from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
 
@@ -82,7 +82,7 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
         # The extractor reads only what the model thinks may be practical (it is the costly part).
         facts = extract_facts(msg.text, msg.date) if logistics_p >= FACTS_FLOOR else []
         if facts or logistics_p >= thr[col["logistics"]]:
-            facts = facts or [dict(NO_FACTS)]
+            facts = facts or when_facts(msg.text, msg.date) or [dict(NO_FACTS)]
             reasons.append(Reason("logistics", logistics_p,
                                   "practical facts: " + "; ".join(f"{f['kind']}: {f['text']}" for f in facts)))
         else:

@@ -262,6 +262,14 @@ def extract_facts(text: str, iso_date: str = "") -> list[dict]:
     return [{"kind": k, "text": v} for k, v in list(facts.items())[:3]]
 
 
+def when_facts(text: str, iso_date: str = "") -> list[dict]:
+    """The dates, times and amounts alone ("lunch Thursday at 12:30" -> "Thu 5 Mar, 12:30"), for a
+    message already judged practical whose sentences name no kind of arrangement and no place."""
+    low = lower(text)
+    found = find_amounts(low)[:1] + find_dates(low, message_date(iso_date))[:2] + find_times(low)[:1]
+    return [{"kind": "other", "text": ", ".join(found)}] if found else []
+
+
 def _sentences(text: str):
     """(offset, sentence) pairs, split as `_SENTENCE.split` would."""
     start = 0
