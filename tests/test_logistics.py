@@ -31,7 +31,10 @@ def test_dates_resolved_against_message_date(text, sent, expected):
 
 
 @pytest.mark.parametrize("text, expected", [("at 2pm", ["14:00"]), ("5:30 pm", ["17:30"]), ("at 09:15", ["09:15"]),
-                                            ("noon", ["12:00"]), ("half 5", ["17:30"])])
+                                            ("noon", ["12:00"]), ("half 5", ["17:30"]),
+                                            ("get them from school at 3.15", ["15:15"]), ("from 10.30 on", ["10:30"]),
+                                            ("rates rose at 3.15%", []), ("it sold at £2.50.", []),
+                                            ("version 3.15 is out", [])])
 def test_times(text, expected):
     assert find_times(text) == expected
 
@@ -48,6 +51,12 @@ def test_court_and_travel():
     assert court["court"] == "hearing, Thu 12 Mar, 10:00, Manchester Civil Justice Centre"
     travel = kinds(extract_facts("I need Mia's passport back by 3 July for the trip to Spain", "2026-05-01"))
     assert travel["travel"].startswith("passport due Fri 3 Jul")
+
+
+def test_getting_the_children_from_school_is_a_handover_and_getting_them_a_present_is_not():
+    assert extract_facts("ill get them from school at 3.15, back at the leisure centre for 6",
+                         "2026-11-10T19:00:00") == [{"kind": "handover", "text": "15:15"}]
+    assert extract_facts("I'll get them a present at the weekend, 3pm?", "2026-11-10T19:00:00") == []
 
 
 def test_no_facts_in_feelings():

@@ -21,7 +21,9 @@ MONTHS = ["january", "february", "march", "april", "may", "june", "july", "augus
 _MON_ABBR = {m[:3]: i + 1 for i, m in enumerate(MONTHS)} | {"sept": 9}
 
 KIND_WORDS = {
-    "handover": r"(?:drop|pick|collect|bring)\w*\s+(?:the kids|the children|the boys|the girls|them|him|her)\b|hand ?over|hand-?off|pick(?:ing)? (?:them |him |her |the kids |the children )?up|pickup|pick-up|drop(?:ping)? (?:them |him |her |the kids |the children )?off|drop-?off|collect(?:ing)? (?:the kids|the children|them|him|her)|contact (?:weekend|visit|time)|my weekend|your weekend|access visit|exchange|swap over|changeover",
+    "handover": r"(?:drop|pick|collect|bring)\w*\s+(?:the kids|the children|the boys|the girls|them|him|her)\b"
+                r"|(?:get|fetch)(?:ting)? (?:the kids|the children|them|him|her) from (?:school|nursery|the school|club|"
+                r"practice|training|swimming|football|dance)\b|hand ?over|hand-?off|pick(?:ing)? (?:them |him |her |the kids |the children )?up|pickup|pick-up|drop(?:ping)? (?:them |him |her |the kids |the children )?off|drop-?off|collect(?:ing)? (?:the kids|the children|them|him|her)|contact (?:weekend|visit|time)|my weekend|your weekend|access visit|exchange|swap over|changeover",
     "school": r"school|nursery|teacher|permission slip|consent form|parents'? ?evening|parent-?teacher|term|uniform|school trip|field trip|homework|report card|inset day|half term|pta|assembly|sports day|nativity|recital|concert|play rehearsal",
     "medical": r"doctor|\bgp\b|dentist|orthodontist|hospital|a&e|\ber\b|clinic|appointment|prescription|vaccin|jab|inhaler|medication|meds|therapist|optician|physio|surgery|vet\b|vets\b|jabs",
     "court": r"court|hearing|mediation|mediator|solicitor|lawyer|attorney|cafcass|custody|child arrangements|order\b|tribunal|judge|statement|affidavit|deposition|family law",
@@ -49,7 +51,8 @@ _PURPOSE_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, PURPOSES), key=
 _AMOUNT = re.compile(r"([£$€])\s?(\d{1,3}(?:,\d{3})*(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)(k\b)?"
                      r"|\b(\d+(?:\.\d{1,2})?)\s?(pounds|quid|dollars|bucks|euros)\b")
 _TIME = re.compile(r"\b(\d{1,2})(?:[:.](\d{2}))?\s?(am|pm|a\.m\.|p\.m\.)|\b([01]?\d|2[0-3]):([0-5]\d)\b"
-                   r"|\b(noon|midday|midnight)\b|\bhalf (\d{1,2})\b")
+                   r"|\b(noon|midday|midnight)\b|\bhalf (\d{1,2})\b"
+                   r"|\b(?:at|from|till|until) ([1-9]|1[0-2])\.([0-5]\d)\b(?![.,]?\d|\s?%)")   # "school at 3.15"
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?(?: of)?\s+(" + "|".join(MONTHS) + r"|" +
                         "|".join(_MON_ABBR) + r")\.?\b")
 _MONTH_DAY = re.compile(r"\b(" + "|".join(MONTHS) + r"|" + "|".join(_MON_ABBR) + r")\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b")
@@ -193,6 +196,10 @@ def find_times(text: str) -> list[str]:
             h, mi = int(m.group(4)), int(m.group(5))
         elif m.group(6):
             h, mi = (0, 0) if m.group(6).lower() == "midnight" else (12, 0)
+        elif m.group(8):   # "at 3.15": a pick-up or an appointment, in the afternoon below 8 as "half three" is
+            h, mi = int(m.group(8)), int(m.group(9))
+            if h < 8:
+                h += 12
         else:
             h, mi = int(m.group(7)), 30
             if h < 8:
