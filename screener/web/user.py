@@ -12,6 +12,7 @@ styling is kept without loosening this page's.
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import timedelta
 
@@ -54,6 +55,7 @@ def _document(html: str):
 # Rendered summary and digest documents (the summary draws a chart: ~0.2 s), reused while
 # nothing in the store has changed (the audit log's last event, reading aside) within the same minute.
 _DOCUMENTS: dict[tuple, str] = {}
+_RENDERING = threading.Lock()
 _READ_ONLY = ("viewed", "viewed_by_user", "login", "logout", "login_failed", "evidence_exported")
 
 
@@ -66,9 +68,12 @@ def _rendered(kind: str, render) -> str:
     key = (str(config.store.path), kind, period, head, int(time.time() // 60))
     html = _DOCUMENTS.get(key)
     if html is None:
-        if len(_DOCUMENTS) >= 32:
-            _DOCUMENTS.clear()
-        html = _DOCUMENTS[key] = render(config, db, since, "html")
+        with _RENDERING:   # requests arriving together wait for one render rather than each doing it
+            html = _DOCUMENTS.get(key)
+            if html is None:
+                if len(_DOCUMENTS) >= 32:
+                    _DOCUMENTS.clear()
+                html = _DOCUMENTS[key] = render(config, db, since, "html")
     return html
 
 
