@@ -20,6 +20,7 @@ def corpus_texts():
 EXTRA = [
     "I KNOW WHERE YOU LIVE", "Nice dress at the gym today x", "im outside ur house", "İ know where you work",
     "I'll send the pics to your boss", "accidents happen", "I still have a key to your flat",
+    "I NO WER U R", "ILL BE AT YOURS", "Knock, knock", "The Bottle In My Hand", "a Tile sewn in",
 ]
 
 
@@ -74,6 +75,13 @@ def test_alternatives_split_only_at_the_top_level():
     ("He turned up at your mum's at 2am and kicked the screen door in", "violence at a home", True),
     ("He turned up at your mum's at 2am", "turned up) at the user's home", True),
     ("I know people in Kirkby who'd do it for a score", "know people who would hurt", True),
+    ("i no wer u r. c u soon x", "know where the user lives", True),
+    ("I know your schedule at the shop better than you do", "know the user's routine", True),
+    ("I'll be at yours Friday at 8 when the kids are in bed", "turn up", True),
+    ("dinnae make me come roon there", "turn up", True),
+    ("i have the bottle in my hand right now. one text from you", "self-harm", True),
+    ("her teddy has a little tile sewn in the ear so I know she's safe", "track the user's location", True),
+    ("Dress is already on your porch 🌹", "left something at the user's home", True),
 ])
 def test_danger_forms_are_read(text, why, supported):
     """The plainest forms without model support (`supported` False), the quieter ones with it."""
@@ -89,6 +97,8 @@ def test_ambiguous_forms_need_model_support(text):
 
 @pytest.mark.parametrize("text", ["I know people who would love this recipe, sending it round",
                                   "Your car is ready for collection at the garage from 3pm",
-                                  "Asked Sue where she works now, she's at the library"])
+                                  "Asked Sue where she works now, she's at the library",
+                                  "Yours sincerely, the parish office", "Is the parcel on your porch? Courier says so",
+                                  "the wer u r"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text

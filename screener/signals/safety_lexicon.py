@@ -12,7 +12,8 @@ import re
 from screener.signals import Reason, plain, quote, search_anchored
 
 _P = [
-    (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b",
+    (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b"
+     r"|\bi know (?:your|ur) (?:schedule|routine|timetable|shifts?|rota|movements)\b",
      "says they know the user's routine"),
     (r"\b(?:you|u) left (?:the|your|ur|work|home)\b[^.?!\n]{0,20}\bat \d",
      "says they know when the user came or went"),
@@ -74,6 +75,19 @@ _P = [
      r"\b(?:do it for|do (?:you|u|ya) over|sort (?:you|u|ya) out|deal with (?:you|u|ya)|pay (?:you|u|ya) a visit"
      r"|teach (?:you|u|ya)|hurt (?:you|u|ya)|break (?:your|ur|yer))",
      "says they know people who would hurt the user"),
+    (r"\bi (?:know|kno|knw|no) (?:wer|whr|wea) (?:you|u|ur)\b",
+     "says they know where the user lives, works or goes"),
+    (r"\b(?:i'?ll|ill|i will|i'?m|im|i am)(?: gonna| going to)? (?:be|come|pop|drop|call) (?:round |roon |over |by )?"
+     r"(?:at |to )?(?:yours|urs)\b|\bmake me come (?:round|roon|over|down|up)(?: there| to yours| to urs)?\b"
+     r"|\bknock,? knock\b",
+     "says they will turn up (or turned up) at the user's home or work"),
+    (r"\b(?:the |a )?(?:bottle|pills|tablets|knife|rope|blade)\b[^.?!\n]{0,25}\bin my hand\b",
+     "mentions self-harm or suicide"),
+    (r"\b(?:a |little )?tile (?:sewn|stitched|hidden|tucked)\b|\b(?:airtag|tracker|tile)\b[^.?!\n]{0,25}\bsewn\b",
+     "says they track the user's location"),
+    (r"\b(?:is|it'?s|its|left (?:it|them)|waiting|already) (?:already )?(?:on|at|outside) (?:your|ur) "
+     r"(?:porch|doorstep|door ?step|front door)\b",
+     "says they left something at the user's home or car"),
 ]
 # Forms so plainly dangerous that they are read in every message, whatever the model thinks
 # (the patterns above count only with some model support: "open the door" from a courier).
@@ -130,6 +144,11 @@ _ANCHORS = [
     ("ask", "what address"),
     ("kicked", "kicking", "smashed", "smashing", "booted"),
     ("i know",),
+    ("wer ", "whr", "wea "),
+    ("yours", "urs", "make me come", "knock"),
+    ("in my hand",),
+    ("tile ", "sewn"),
+    ("porch", "doorstep", "door step", "front door"),
 ]
 _STRONG_ANCHORS = [   # read in every message: only rare words
     ("can't have", "cant have"),
