@@ -59,6 +59,15 @@ def test_getting_the_children_from_school_is_a_handover_and_getting_them_a_prese
     assert extract_facts("I'll get them a present at the weekend, 3pm?", "2026-11-10T19:00:00") == []
 
 
+def test_a_time_without_a_date_takes_the_date_the_message_gives_elsewhere():
+    assert extract_facts("wednesday tea tomorrow still on. ill get them from school at 3.15, back at the leisure "
+                         "centre for 6", "2026-11-10T19:00:00") == [{"kind": "handover", "text": "Wed 11 Nov, 15:15"}]
+    # a recurring day is the sentence's own: the payment's deadline is not the lessons' date
+    facts = extract_facts("Swimming lessons at Kirkstall for next term are £96 (12 weeks, Saturdays at 9.30). Half is £48 "
+                          "by Fri 20th please.", "2026-11-10T19:00:00")
+    assert {"kind": "school", "text": "09:30, Kirkstall"} in facts
+
+
 def test_no_facts_in_feelings():
     assert extract_facts("I love you so much, please call me. You were my whole world.", "2026-01-01") == []
 
