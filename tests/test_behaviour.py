@@ -97,3 +97,35 @@ def test_harmless_rewordings_do_not_flip_labels(model):
     flips = sum(len(x ^ y) for x, y in zip(a, b))
     total = sum(len(x | y) for x, y in zip(a, b)) or 1
     assert flips / total <= 0.25, list(zip(REWORDINGS, a, b))
+
+
+SMEAR = ("Everyone at the school needs to know what she did. She is a liar and a cheat and she lied to the court "
+         "about me. Share this with everyone you know.")
+
+
+@pytest.mark.parametrize("footer", ["\n\nUnsubscribe | Manage your email preferences",
+                                    "\n\nYou are receiving this email because you signed up at our shop.",
+                                    "\n\nView this email in your browser"])
+def test_a_mailing_to_many_asserts_no_tactic(model, footer):
+    """A newsletter's or a campaign's words are aimed at everyone on a list, not at the user: its tactic
+    scores stay, its tags go, and a reason says why."""
+    def content(body):
+        return content_signals(model, [Message(id="1", sender="news@list.example.org", channel="email", body=body)])[0]
+
+    assert content(SMEAR).tags                                 # the same words from a person are tagged
+    bulk = content(SMEAR + footer)
+    assert bulk.tags == [] and bulk.tactic_scores["smear"] > 0.5
+    assert [r.signal for r in bulk.reasons] == ["bulk_mail"] and "no tactic tag" in bulk.reasons[0].detail
+
+
+@pytest.mark.parametrize("body, said", [
+    ("how do I unsubscribe you from my life", ""), ("You can't unsubscribe from your mother.", ""),
+    ("clear your browser history lol", ""), ("my preferences haven't changed, I still want the kids Saturdays", ""),
+    ("Big sale this weekend! Reply STOP to unsubscribe.", "unsubscribe"),
+    ("Issue 14 | Unsubscribe here | Privacy", "Unsubscribe"),
+    ("Not for you? Unsubscribe from these emails", "Unsubscribe"),
+])
+def test_only_a_mailings_own_words_make_it_one(body, said):
+    from screener.signals.content import bulk_footer
+
+    assert bulk_footer(body) == said

@@ -6,6 +6,7 @@ what runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from screener.labels import TACTICS
 from screener.message import Message
 from screener.model import TacticModel
-from screener.signals import Reason
+from screener.signals import Reason, lower, quote, search_anchored
 from screener.signals.logistics import extract_facts, when_facts
 from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
@@ -44,6 +45,22 @@ def explained(model: TacticModel, msg: Message, content: Content) -> list[Reason
             if r.signal in tagged else r for r in content.reasons]
 
 
+# A bulk mailing's own furniture: a newsletter's, a campaign's or a shop's, not a person's.
+_BULK = re.compile(r"\bunsubscribe\b(?=[ \t]*(?:$|\n|\||[.:)\]]|here\b|link\b|at\b|any ?time\b|instantly\b|"
+                   r"from (?:this|these|our|all|future|the) (?:list|e-?mails?|mailings?|newsletters?|messages|texts)\b))"
+                   r"|\bview (?:this (?:email|e-mail|message) )?(?:in|on) (?:your |a )?(?:web )?browser\b"
+                   r"|\bmanage (?:your )?(?:email |e-mail |subscription |mailing )?preferences\b"
+                   r"|\byou (?:are|'re) receiving this (?:email|e-mail|message|newsletter|because)\b")
+_BULK_ANCHORS = ("unsubscribe", "browser", "preferences", "receiving this")
+
+
+def bulk_footer(text: str) -> str:
+    """The words that show `text` is a bulk mailing ("Unsubscribe", "View in browser"), or ''."""
+    low = lower(text)
+    m = search_anchored(_BULK, _BULK_ANCHORS, low)
+    return quote(text, low, m) if m else ""
+
+
 def content_signals(model: TacticModel, messages: list[Message]) -> list[Content]:
     scores = model.score([m.text for m in messages])
     col = {label: j for j, label in enumerate(scores.labels)}
@@ -56,6 +73,9 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
         row, thr = scores.probs[i], scores.thresholds[i]
         tactic_scores = dict(zip(TACTICS, rounded[i]))
         tags = [t for t, above in zip(TACTICS, passed[i]) if above]
+        bulk = bulk_footer(msg.text) if tags else None
+        if bulk:   # a mailing to many (a newsletter's, a campaign's words) is no tactic aimed at the user
+            tags = []
         # Go-between phrases only count with some model support, so read them only then.
         relay_hint = relay_reason(msg.text) if tactic_scores["relay"] >= 0.5 * thr[col["relay"]] else None
         if relay_hint and "relay" not in tags:
@@ -63,6 +83,8 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
         reasons = [_tag_reason(t, tactic_scores[t], None) for t in tags]
         if relay_hint:
             reasons.append(relay_hint)
+        if bulk:
+            reasons.append(Reason("bulk_mail", 0.0, f"a mailing to many ('{bulk}'): no tactic tag is asserted"))
 
         safety_p = float(row[col["safety"]])
         # Most danger phrases count only with some model support; the plainest count always.
