@@ -189,6 +189,8 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
                          if v != meta.get("thresholds", {}).get(k)),
         "- Safety also fires on a `threat` tag and on danger phrases with model support; `relay` is lifted by",
         "  go-between phrases when the model half agrees; logistics facts come from a rule-based extractor.",
+        "- A message with a bulk mailing's own footer (\"Unsubscribe\", \"View this email in your browser\") asserts",
+        "  no tactic: its scores stay, its tags go (`docs/policy.md`). Every figure here is measured with it.",
         f"- Weights SHA-256 `{meta.get('weights_sha256', '')[:16]}…`, checked at every load; stored as plain",
         "  arrays, so loading runs no code. Data SHA-256 "
         f"`{meta.get('data_sha256', '')[:16]}…`; versions {meta.get('versions', {})}.",
