@@ -102,3 +102,21 @@ def test_ambiguous_forms_need_model_support(text):
                                   "the wer u r"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text
+
+
+def test_probing_anchors_lose_nothing(texts):
+    """Each probing pattern runs only when one of its anchor words is there: on every corpus text
+    (and some written to hit each form), the anchors never skip a text the pattern matches."""
+    from screener.signals import locating
+
+    pairs = [(locating._LOCATING, locating._ANCHORS), (locating._MOVING, locating._MOVING_ANCHORS),
+             (locating._PRYING, locating._PRYING_ANCHORS), (locating._HOUSEHOLD, locating._HOUSEHOLD_ANCHORS),
+             (locating._UNMASKING, locating._UNMASK_ANCHORS), (locating._DISGUISE_OWNED, locating._DISGUISE_ANCHORS)]
+    forms = ["ok that was me", "it was me all along", "its me not ma", "i made her up", "i dont even know a kayleigh",
+             "there is no tiffany lol", "that was a group text", "sorry for the act", "sole way you'd answer",
+             "had to pretend", "not really from the gym", "wanted to see if you'd reply", "i told him what to say",
+             "she typed that for me", "fine. it's me.", "that survey was me", "i set up a fake account"]
+    for text in texts + forms:
+        low = plain(text)[1]
+        for rx, anchors in pairs:
+            assert bool(any(a in low for a in anchors)) or not rx.search(low), (rx.pattern[:40], text)

@@ -131,8 +131,8 @@ _DISGUISE_OWNED = re.compile(
     rf"|i (?:made|set up|created|wrote|ran) (?:(?:that|those) (?:fake )?|(?:the|a) fake ){_DISGUISE}s?\b)")
 _DISGUISE_ANCHORS = ("survey", "questionnaire", "poll", "account", "profile", "page", "review", "recruiter", "listing",
                      "match", " ad", "advert", "invite")
-_UNMASK_ANCHORS = ("me", "made", "know", "no ", "mass", "group", "fake", "bulk", "sorry for", "way", "pretend", "really",
-                   "wanted to see", "what to", "s me")
+_UNMASK_ANCHORS = ("s me", "made", "know a", "know no", "lol", "mass", "group", "fake", "bulk", "sorry for", "ly way",
+                   "le way", "pretend", "really from", "really with", "wanted to see", "what to", "for me")
 
 
 def locating_reason(text: str) -> Reason | None:
