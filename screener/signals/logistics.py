@@ -253,14 +253,11 @@ def extract_facts(text: str, iso_date: str = "") -> list[dict]:
     # One pass for the words that make a sentence practical; only sentences holding one are read closely.
     low = lower(text)
     hits = [m.start() for m in ANY_KIND.finditer(low)]
-    day: list[str] | None = None   # the message's first date, for a sentence with a time and no date
     for start, sentence in _sentences(text) if hits else ():
         end = start + len(sentence)
         if bisect.bisect_left(hits, start) == bisect.bisect_left(hits, end):
             continue
-        if day is None:
-            day = find_dates(low, sent)[:1]
-        for kind, fact in _sentence_facts(sentence, low[start:end], sent, day):
+        for kind, fact in _sentence_facts(sentence, low[start:end], sent, low):
             if kind not in facts:
                 facts[kind] = fact
     if not facts:   # a place with a date or time is practical whatever the words around it
@@ -294,15 +291,15 @@ def _sentences(text: str):
 _OWN_DAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\bevery\b|\bweekends?\b|\bweekly\b")
 
 
-def _sentence_facts(sentence: str, low: str, sent: date | None, day: list[str] = ()) -> list[tuple[str, str]]:
-    """`day`: the message's first date, for a time given without one ("tea tomorrow still on. ill get
-    them from school at 3.15" -> "Wed 11 Nov, 15:15")."""
+def _sentence_facts(sentence: str, low: str, sent: date | None, message_low: str = "") -> list[tuple[str, str]]:
+    """`message_low`: the whole message, whose first date a time given without one takes ("tea tomorrow
+    still on. ill get them from school at 3.15" -> "Wed 11 Nov, 15:15"); read only then."""
     kinds = [k for k, rx in KIND_RES.items() if rx.search(low)]
     if not kinds:
         return []
     dates, times = find_dates(low, sent), find_times(low)
     if times and not dates and not _OWN_DAY.search(low):
-        dates = list(day)
+        dates = find_dates(message_low, sent)[:1]
     amounts, places = find_amounts(low), find_places(sentence)
     docs = list(dict.fromkeys(m.group(1) for m in _DOC_RE.finditer(low)))[:1]
     purposes = list(dict.fromkeys(m.group(1) for m in _PURPOSE_RE.finditer(low)))[:1]
