@@ -213,7 +213,10 @@ def twilio_headers(body: bytes, token=TWILIO_TOKEN) -> dict:
 HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=80)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Bodies over the 8 KiB limit are the point of half the examples: Hypothesis's check that inputs are
+# not routinely too large failed once in a clean-clone run (20 of 29 drawn over its budget).
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.data_too_large])
 @given(route=st.sampled_from(["/sms/gateway", "/sms/twilio", "/sms/generic", "/sms/other", "/healthz"]),
        body=st.one_of(st.binary(max_size=600), st.binary(min_size=8193, max_size=9000)),
        headers=st.dictionaries(st.sampled_from(["X-Signature", "X-Timestamp", "X-Twilio-Signature", "Authorization",
