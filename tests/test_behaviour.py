@@ -124,6 +124,9 @@ def test_a_mailing_to_many_asserts_no_tactic(model, footer):
     ("Big sale this weekend! Reply STOP to unsubscribe.", "unsubscribe"),
     ("Issue 14 | Unsubscribe here | Privacy", "Unsubscribe"),
     ("Not for you? Unsubscribe from these emails", "Unsubscribe"),
+    ("Thanks for reading.\nYou\u2019re receiving this email because you joined the list.",
+     "You're receiving this email"),
+    ("You are receiving this because you asked for updates.", "You are receiving this because"),
 ])
 def test_only_a_mailings_own_words_make_it_one(body, said):
     from screener.signals.content import bulk_footer

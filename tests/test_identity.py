@@ -56,6 +56,19 @@ def test_name_in_display_name_and_address(index):
     assert reasons_for(index, "morgan.alex.1990@yahoo.com")["name_in_address"].score >= 0.7
 
 
+def test_first_name_shown_and_surname_in_the_address_are_the_full_name(index):
+    # Alex Morgan is blocked: "Alex" <amorgan2026@gmail.com> names them across the two fields
+    r = reasons_for(index, "amorgan2026@gmail.com", name="Alex")
+    assert r["name_in_address"].score == 0.9
+    assert "display name 'alex' and address amorgan2026@gmail.com together give Alex Morgan's full name" \
+        in r["name_in_address"].detail
+    # the surname-based address alone, or another first name shown, stays as it was
+    assert reasons_for(index, "amorgan2026@gmail.com")["name_in_address"].score == 0.7
+    assert reasons_for(index, "amorgan2026@gmail.com", name="Andrea")["name_in_address"].score == 0.7
+    # the first name shown with an address that says nothing of the surname: weak, as before
+    assert reasons_for(index, "sunnydays@gmail.com", name="Alex")["display_name"].score == 0.15
+
+
 def test_innocent_collisions_are_weak(index):
     # A colleague sharing only a first name, and a number one digit away, are weak evidence.
     colleague = reasons_for(index, "alex.chen@work.example", name="Alex Chen")

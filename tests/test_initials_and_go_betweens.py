@@ -272,6 +272,11 @@ def test_saying_the_user_blocked_them_is_stronger_than_a_new_number(tmp_path):
 @pytest.mark.parametrize("body, blocked", [
     ("Just a quick one, since you've blocked the other number: the enrolment form is due Friday.", True),
     ("ok u blocked my old one so here i am", True),
+    ("For clarity, this is a new address because the old ones are filtered. No reply required.", True),
+    ("you've filtered me out of your life, fine, new account", True),
+    ("my old number got blocked by you so this is the new one", True),
+    ("My old number was blocked by the network after the scam texts, so this is the new one.", False),
+    ("The old accounts were blocked by IT after the phishing test; use this one for the rota.", False),
     ("Dad asked me to email you because you've blocked him everywhere.", False),   # a go-between's words
     ("Sofia asked me to pass this on since you've blocked her number.", False),
 ])

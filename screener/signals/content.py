@@ -14,7 +14,7 @@ import numpy as np
 from screener.labels import TACTICS
 from screener.message import Message
 from screener.model import TacticModel
-from screener.signals import Reason, lower, quote, search_anchored
+from screener.signals import Reason, plain, quote, search_anchored
 from screener.signals.logistics import extract_facts, when_facts
 from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
@@ -50,13 +50,13 @@ _BULK = re.compile(r"\bunsubscribe\b(?=[ \t]*(?:$|\n|\||[.:)\]]|here\b|link\b|at
                    r"from (?:this|these|our|all|future|the) (?:list|e-?mails?|mailings?|newsletters?|messages|texts)\b))"
                    r"|\bview (?:this (?:email|e-mail|message) )?(?:in|on) (?:your |a )?(?:web )?browser\b"
                    r"|\bmanage (?:your )?(?:email |e-mail |subscription |mailing )?preferences\b"
-                   r"|\byou (?:are|'re) receiving this (?:email|e-mail|message|newsletter|because)\b")
+                   r"|\byou(?: are|'re) receiving this (?:email|e-mail|message|newsletter|because)\b")
 _BULK_ANCHORS = ("unsubscribe", "browser", "preferences", "receiving this")
 
 
 def bulk_footer(text: str) -> str:
     """The words that show `text` is a bulk mailing ("Unsubscribe", "View in browser"), or ''."""
-    low = lower(text)
+    text, low = plain(text)   # "you’re receiving this email" is the same words
     m = search_anchored(_BULK, _BULK_ANCHORS, low)
     return quote(text, low, m) if m else ""
 

@@ -200,9 +200,13 @@ def _tokens(text: str) -> list[str]:
 def _name_reason(key: str, display_name: str, person: PersonIndex, index: IdentityIndex) -> Reason | None:
     """The person's name in the display name or the mailbox name, whichever says more
     ("Vandermeer Consulting" <bvandermeer.consulting@...>: the address is their initial and surname)."""
-    found = [r for r in (_display_reason(display_name, person, index), _address_reason(key, display_name, person))
-             if r is not None]
-    return max(found, key=lambda r: r.score, default=None)
+    shown, address = _display_reason(display_name, person, index), _address_reason(key, display_name, person)
+    # "Soren" <kjellbergs2026@gmail.com>: the first name shown and the surname in the address are the full name.
+    if shown is not None and address is not None and person.last and person.last in key.split("@")[0] \
+            and person.first in display_name.split():
+        return Reason("name_in_address", 0.9, f"display name '{display_name}' and address {key} together give "
+                      f"{person.name}'s full name", person.name)
+    return max((r for r in (shown, address) if r is not None), key=lambda r: r.score, default=None)
 
 
 def _display_reason(shown: str, person: PersonIndex, index: IdentityIndex) -> Reason | None:
@@ -261,8 +265,11 @@ def _private_phrase(nick: str, plain: str, person: PersonIndex) -> bool:
 
 # The writer knows the user blocked them (an announcement, and the strongest kind: see _BLOCKED_ME).
 # "you've blocked the other number" (not "you've blocked him": a go-between's words)
+# "this is a new address because the old ones are filtered": their old accounts blocked or filtered.
 _SAYS_BLOCKED_WORDS = (r"dont block|don't block|before you block|stop blocking|unblock me"
-                       r"|(?:you|u)(?:'?ve| have)? blocked (?:me|my|the other|all my)\b")
+                       r"|(?:you|u)(?:'?ve| have)? (?:blocked|filtered) (?:me|my|the other|all my)\b"
+                       r"|(?:the|my) (?:old|other) (?:ones?|numbers?|address(?:es)?|accounts?|emails?) "
+                       r"(?:are|is|were|was|got|get|have been|has been) (?:all )?(?:blocked|filtered)\b(?! by (?!you\b|u\b))")
 _NEW_CONTACT = re.compile(
     r"\b(new (?:number|phone|mobile|no\.?|email|e-mail|account|acc)|(?:changed|switched) (?:my )?(?:number|phone|email)"
     r"|(?:it'?s|its|this is) (?:me|ur|your|ya|yer)\b(?! (?:colleague|neighbo))|save (?:this|my) (?:number|no)"
