@@ -46,6 +46,7 @@ WEIGHTS: dict[str, float] = {
     "prying": 1.0,                 # 0.5: a new sender asks about the user's love life or the other parent
     "unmasked": 1.0,               # 0.75: "that was me": a sender owns up to an earlier disguise
     "burst": 0.5,                  # part of a burst of new senders on the same themes
+    "posing_account": 1.0,         # 0.35: free mail named as a survey, a recruiter, a committee
     "manipulative_content": 0.5,   # the strongest tactic score, when there is a tactic tag
 }
 # Evidence that tells who is behind an unfamiliar account. A number the user's phone has

@@ -149,6 +149,8 @@ class Screener:
             reasons += self._speaks_for(msg)
             earlier = carry.for_sender(self.state.earlier, key)
             reasons += probing
+            if posing := account_kind.posing_account(key, msg.sender):
+                reasons.append(posing)
             pretext, intro = style.pretext_with_intro(msg, earlier.intro)
             introduced = bool(intro or earlier.intro)
             if pretext:

@@ -283,6 +283,36 @@ def test_consumer_isp_mailboxes_are_personal_accounts(sender, throwaway):
     assert account_kind.throwaway(sender) is throwaway
 
 
+@pytest.mark.parametrize("sender, word", [
+    ("bcferries.feedback.survey@gmail.com", "feedback"), ("castellfreight.hr@gmail.com", "hr"),
+    ("juniorbluebirds.survey@outlook.com", "survey"), ("pta.beechlane@gmail.com", "pta"),
+    ("team.manager.lynxu13@gmail.com", ""), ("amy.hart1990@gmail.com", ""), ("hrothgar.b@gmail.com", ""),        # a person's address; 'hr' only as a word
+    ("survey@melbournefitnessreview.com.au", ""),                        # an organisation's own domain
+    ("+447700900555", ""),
+])
+def test_free_mail_named_as_an_organisations_desk_is_weak_evidence(sender, word):
+    local, _, domain = sender.partition("@")
+    key = f"{local.replace('.', '')}@{domain}" if domain == "gmail.com" else sender   # the key drops Gmail's dots
+    found = account_kind.posing_account(key, sender)
+    assert (found.detail if found else "") == (
+        f"{sender} is named as an organisation's desk ('{word}') but is a free-mail account anyone can open "
+        "(weak alone)" if word else "")
+    assert found is None or found.score * 1.0 < 0.9 / 2   # never enough alone, nor with one weak clue
+
+
+def test_a_survey_from_free_mail_that_asks_where_the_user_lives_is_held(tmp_path, model):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Nico Lockyer"\nregion = "GB"\n[[blocked]]\n'
+                                     'name = "Tamsin Carew"\nphones = ["07700 900100"]\n')
+    body = ("Hello, we are surveying residents for the new cycle lanes. Please confirm your current home address "
+            "and the time you usually leave for work.")
+    desk, person = Screener(load_config(tmp_path / "c.toml"), model).screen([
+        Message(id="1", sender="eastbristol.cycle.survey@gmail.com", channel="email", body=body),
+        Message(id="2", sender="maria.lopez77@gmail.com", channel="email", body=body)])
+    assert (desk.action, desk.blocked_person) == ("quarantine", "Tamsin Carew")
+    assert {r.signal for r in desk.reasons} >= {"posing_account", "locating"}
+    assert person.action == "deliver"   # the same questions from a person's own address: one clue
+
+
 CO_PARENT = ('[user]\nname = "Ciaran Breen"\nregion = "IE"\n[[blocked]]\nname = "Orla Cusack"\n'
              'nicknames = ["Mam", "Orla"]\nphones = ["087 123 4567"]\n')
 

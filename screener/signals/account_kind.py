@@ -16,9 +16,11 @@
 from __future__ import annotations
 
 import re
+from email.utils import parseaddr
 
 from screener.message import Message
 from screener.normalize import FREE_MAIL_DOMAINS, fold_name, is_email
+from screener.signals import Reason
 
 # What phones and exports write where a number has no contact.
 _NO_CONTACT = {"unknown", "(unknown)", "no name", "private", "private number", "withheld", "anonymous",
@@ -60,3 +62,34 @@ def users_family(msg: Message, surname: str) -> bool:
         return False
     words = fold_name(msg.sender_name).split()
     return len(words) >= 2 and words[-1] == surname
+
+
+# A free-mail address named as an organisation's desk ("bcferries.feedback.survey@gmail.com",
+# "castellfreight.hr@gmail.com", "juniorbluebirds.survey@outlook.com"): a survey, a recruiter, a
+# committee or a booking office that writes from an account anyone opens in a minute, the disguise
+# a blocked person puts on. Real ones mostly write from their own domain. Weak alone: a club's
+# volunteer does use Gmail, so it only adds to other evidence. Not "team": a children's team manager
+# writes from Gmail and names the players.
+_DESK_IN_NAME = re.compile(r"survey|feedback|questionnaire|research|recruit|talent|career|committee|booking"
+                           r"|membership|giveaway|promo|reward|enquir|inquir|customer|helpdesk|support")
+_DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "office", "events", "official", "members", "reception",
+               "hello", "contact"}
+POSING = 0.35
+
+
+def posing_account(key: str, address: str = "") -> Reason | None:
+    """Evidence that a free-mail address poses as an organisation (None when it does not).
+    `address` is the address as written: the key drops a Gmail address's dots."""
+    if not is_email(key):
+        return None
+    domain = key.rsplit("@", 1)[1]
+    if domain not in FREE_MAIL_DOMAINS:
+        return None
+    written = parseaddr(address)[1].lower()
+    local = (written if written.endswith("@" + domain) else key).rsplit("@", 1)[0]
+    m = _DESK_IN_NAME.search(local)
+    word = m.group(0) if m else next((w for w in re.split(r"[^a-z]+", local) if w in _DESK_WORDS), "")
+    if not word:
+        return None
+    return Reason("posing_account", POSING, f"{written or key} is named as an organisation's desk ('{word}') but is a free-mail "
+                                            "account anyone can open (weak alone)")
