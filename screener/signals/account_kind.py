@@ -71,9 +71,10 @@ def users_family(msg: Message, surname: str) -> bool:
 # volunteer does use Gmail, so it only adds to other evidence. Not "team": a children's team manager
 # writes from Gmail and names the players.
 _DESK_IN_NAME = re.compile(r"survey|feedback|questionnaire|research|recruit|talent|career|committee|booking"
-                           r"|membership|giveaway|promo|reward|enquir|inquir|customer|helpdesk|support")
+                           r"|membership|giveaway|promo|reward|enquir|inquir|customer|helpdesk|support|attendance"
+                           r"|admission|lettings|billing")
 _DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "office", "events", "official", "members", "reception",
-               "hello", "contact"}
+               "hello", "contact", "accounts", "orders", "sales"}
 POSING = 0.35
 
 
