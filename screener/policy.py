@@ -38,6 +38,7 @@ WEIGHTS: dict[str, float] = {
     "self_identification": 1.2,    # signs with their name / "it's me, Al"
     "new_contact_announced": 0.8,  # "new number" without a name: needs one more clue
     "announced_as_other": 0.8,     # 0.0: "it's Tanya, new number": a friend's (shown for the friend's page)
+    "initial_signoff": 1.0,        # 0.3: signed "S." like the person's first initial, weak alone
     "near_number": 1.0,            # 0.3: one digit from a blocked number, weak on its own
     "style_match": 1.0,            # writing style (capped by its own signal at 0.6)
     "shared_history": 0.8,         # names, places and in-jokes from their history

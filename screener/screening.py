@@ -142,6 +142,8 @@ class Screener:
         if not forced:
             reasons += self._lookalike(msg, key)
             reasons += identity.self_identification(msg, self.index)
+            if not any(r.signal == "self_identification" for r in reasons):
+                reasons += identity.initial_signoff(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
             unnamed = any(r.signal == "new_contact_announced" for r in reasons)   # "It's me. New number"

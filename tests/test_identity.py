@@ -69,6 +69,22 @@ def test_first_name_shown_and_surname_in_the_address_are_the_full_name(index):
     assert reasons_for(index, "sunnydays@gmail.com", name="Alex")["display_name"].score == 0.15
 
 
+@pytest.mark.parametrize("body, name, signed", [
+    ("I bought a townhouse. Three bedrooms.\n\nA.", "", True),
+    ("not asking for anything\n- A x", "", True),
+    ("See you at the match.\n\nA", "Andy Pryce", False),     # the writer's own initial
+    ("Back on Plan A", "", False),                           # a letter inside a sentence
+    ("Thanks,\nB", "", False),                              # another letter
+    ("Cheers\nAM", "", False),                              # two initials: the stronger signal, not this one
+])
+def test_a_single_initial_sign_off_is_weak_evidence(index, body, name, signed):
+    found = identity.initial_signoff(Message(id="1", sender="x9912@mail.example", sender_name=name, body=body), index)
+    assert [(r.signal, r.score, r.person) for r in found] == (
+        [("initial_signoff", identity.ONE_INITIAL, "Alex Morgan")] if signed else [])
+    assert not found or found[0].detail == ("signs with a single initial, 'A', the first letter of Alex Morgan's "
+                                            "first name (weak: many people sign so)")
+
+
 def test_innocent_collisions_are_weak(index):
     # A colleague sharing only a first name, and a number one digit away, are weak evidence.
     colleague = reasons_for(index, "alex.chen@work.example", name="Alex Chen")

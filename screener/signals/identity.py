@@ -331,6 +331,32 @@ def signed_initials(text: str) -> str:
     return "" if letters in _NOT_INITIALS or (m.group(4) and "." in last) else letters
 
 
+# A text signed with one capital on its own last line ("...they worked.\n\nS.", "- K"): the initial of
+# the writer's first name. Weak: plenty of people sign so, and 26 letters are shared by everyone.
+_ONE_INITIAL = re.compile(r"\n[ \t]*(?:[-–—~][ \t]*)?([A-Z])\.?[ \t]*$")
+ONE_INITIAL = 0.3
+
+
+def signed_initial(text: str) -> str:
+    """The single initial a message is signed with on its own last line ("S."), or ''."""
+    tail = _TRAILING_KISSES.sub("", text[-40:].rstrip())
+    m = _ONE_INITIAL.search(tail)
+    return m.group(1) if m else ""
+
+
+def initial_signoff(msg: Message, index: IdentityIndex) -> list[Reason]:
+    """Signed with a blocked person's first initial, by a writer whose display name does not start with it."""
+    letter = signed_initial(msg.body)
+    if not letter:
+        return []
+    shown = fold_name(msg.sender_name or split_display(msg.sender)[0])
+    if shown[:1].upper() == letter:
+        return []
+    return [Reason("initial_signoff", ONE_INITIAL, f"signs with a single initial, '{letter}', the first letter of "
+                   f"{p.name}'s first name (weak: many people sign so)", p.name)
+            for p in index.people if p.first and p.first[0].upper() == letter]
+
+
 def _initials(name: str) -> set[str]:
     """A person's initials: first and last ('ND'), and with middle names when they have them."""
     parts = fold_name(name).split()
