@@ -82,6 +82,14 @@ def test_alternatives_split_only_at_the_top_level():
     ("i have the bottle in my hand right now. one text from you", "self-harm", True),
     ("her teddy has a little tile sewn in the ear so I know she's safe", "track the user's location", True),
     ("Dress is already on your porch 🌹", "left something at the user's home", True),
+    ("he said if he can't have you nobody will, but he's a good boy really", "nobody can", False),
+    ("he has expressed thoughts of ending his life", "self-harm", False),
+    ("He drink again and he say to me he has nothing to live for", "self-harm", False),
+    ("I've sorted my affairs. The flat keys are with my brother", "self-harm", False),
+    ("You might come home one day and find her gone", "veiled threat", True),
+    ("your ex rang the office looking for you again this morning", "asking where the user lives", True),
+    ("a man came to the school office and asked to collect her early", "take the children", True),
+    ("I'll drive down on the 23rd and leave it on ur mams step", "left something at the user's home", True),
 ])
 def test_danger_forms_are_read(text, why, supported):
     """The plainest forms without model support (`supported` False), the quieter ones with it."""
@@ -99,7 +107,9 @@ def test_ambiguous_forms_need_model_support(text):
                                   "Your car is ready for collection at the garage from 3pm",
                                   "Asked Sue where she works now, she's at the library",
                                   "Yours sincerely, the parish office", "Is the parcel on your porch? Courier says so",
-                                  "the wer u r"])
+                                  "the wer u r", "I spent the end of my life savings on this car lol",
+                                  "Mum asked to collect her prescription early", "I'll drop it at your desk",
+                                  "the courier was at the door looking for number 12"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text
 

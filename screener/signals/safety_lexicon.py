@@ -43,7 +43,7 @@ _P = [
      "threatens violence"),
     (r"\b(?:still )?(?:have|got|kept) (?:a |the |your |ur )?(?:spare )?keys? (?:to|for) (?:your|ur|the) (?:house|flat|place|door)|\b(?:still )?(?:have|got) (?:a |the )?(?:spare )?key to (?:yours|urs)\b",
      "says they still have a key to the user's home"),
-    (r"\bnothing (?:left )?to lose\b|\bnothing to live for\b",
+    (r"\bnothing (?:left )?to lose\b",
      "says they have nothing left to lose"),
     (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:go and|just) die\b|\bnot (?:wanting|want) to be here\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
      "mentions self-harm or suicide"),
@@ -86,14 +86,25 @@ _P = [
     (r"\b(?:a |little )?tile (?:sewn|stitched|hidden|tucked)\b|\b(?:airtag|tracker|tile)\b[^.?!\n]{0,25}\bsewn\b",
      "says they track the user's location"),
     (r"\b(?:is|it'?s|its|left (?:it|them)|waiting|already) (?:already )?(?:on|at|outside) (?:your|ur) "
-     r"(?:porch|doorstep|door ?step|front door)\b",
+     r"(?:porch|doorstep|door ?step|front door)\b"
+     r"|\b(?:leave|drop|put) (?:it|them|something|a \w+) (?:on|at) (?:your|ur) (?:\w+'?s )?(?:step|doorstep|porch)\b",
      "says they left something at the user's home or car"),
+    (r"\b(?:come|get|got) home one day and find\b",
+     "veiled threat"),
+    (r"\b(?:rang|called|phoned|came (?:in|into|to|by)|turned up at|showed up at|was at|been (?:in|at|to)) "
+     r"(?:the |your |ur )?(?:office|reception|work|school|front desk|shop|gym|house|flat|door)\b[^.?!\n]{0,30}"
+     r"\b(?:looking|asking) (?:for|after|about) (?:you|u)\b",
+     "someone has been asking where the user lives or works"),
+    (r"\b(?:asked|tried|trying|attempted|wanted) to (?:collect|take|pick up) (?:her|him|them|the (?:kids|children|boys|girls))\b"
+     r" (?:early|from (?:the )?school|out of (?:the )?school|without (?:your|ur|the|a|any))\b"
+     r"|\bnot on (?:her|his|their|the) collection list\b",
+     "someone tried to take the children from school or care"),
 ]
 # Forms so plainly dangerous that they are read in every message, whatever the model thinks
 # (the patterns above count only with some model support: "open the door" from a courier).
 _STRONG = [
-    (r"\bif i can'?t have (?:you|u|them|her|him)\W+(?:no ?one|nobody|no1|noone|no-one)(?: else)? (?:can|will|gets?|does)\b",
-     "says if they can't have the user (or the children), nobody can"),
+    (r"\bif (?:i|he|she) can'?t have (?:you|u|them|her|him)\W+(?:no ?one|nobody|no1|noone|no-one)(?: else)? (?:can|will|gets?|does)\b",
+     "says if they (or he, or she) can't have the user (or the children), nobody can"),
     (r"\b(?:i'?m|im|i am) coming for (?:you|u|ya)\b|\bdead (?:woman|man|girl|boy|meat) walking\b"
      r"|\bhope (?:he|she|someone|somebody) (?:hits|kills|hurts|beats) (?:you|u)\b|\bnext time i (?:won'?t|will not) (?:text|call|ask|warn)",
      "threatens violence"),
@@ -106,6 +117,11 @@ _STRONG = [
      "mentions self-harm or suicide"),
     (r"\bslit (?:my|her|his|their) wrists\b|\b(?:tried|trying) to (?:kill|hang|top) (?:himself|herself|myself|themselves)\b"
      r"|\b(?:nobody|no one|no-one|noone|no1)(?:'d| would| will) (?:miss|notice) (?:me|if i)\b",
+     "mentions self-harm or suicide"),
+    # "he has expressed thoughts of ending his life", "he say to me he has nothing to live for",
+    # "I've sorted my affairs. The flat keys are with my brother"
+    (r"\b(?:end|ending|take|taking) (?:his|her|my|their) (?:own )?life\b|\bnothing (?:left )?to live for\b"
+     r"|\bno reason to live\b|\b(?:i'?ve |have |i )?sorted (?:out )?(?:all )?my affairs\b",
      "mentions self-harm or suicide"),
     (r"\b(?:found|find|finds|there'?s|there was|discovered) (?:an? |this )?(?:airtag|tracker|tracking device|gps tracker)\b"
      r"|\bairtag (?:found )?moving with you\b|\b(?:airtag|tracker|tracking device)\b[^.?!\n]{0,20}\b(?:taped|stuck|hidden|attached|under (?:the|your|ur))",
@@ -148,7 +164,10 @@ _ANCHORS = [
     ("yours", "urs", "make me come", "knock"),
     ("in my hand",),
     ("tile ", "sewn"),
-    ("porch", "doorstep", "door step", "front door"),
+    ("porch", "doorstep", "door step", "front door", "step"),
+    ("home one day",),
+    ("looking for", "asking for", "looking after", "asking after", "looking about", "asking about"),
+    ("collect", "take", "pick up", "collection list"),
 ]
 _STRONG_ANCHORS = [   # read in every message: only rare words
     ("can't have", "cant have"),
@@ -157,6 +176,7 @@ _STRONG_ANCHORS = [   # read in every message: only rare words
     ("pills", "tablets", "meds", "paracetamol", "jump from", "jump off", "bleach", "phenyl", "poison", "weedkiller",
      "m gone"),
     ("wrists", "tried to", "trying to", "miss me", "notice me", "notice if", "miss if"),
+    ("life", "live for", "reason to live", "affairs"),
     ("airtag", "tracker", "tracking device"),
 ]
 assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
