@@ -89,6 +89,7 @@ class Evidence:
     saved_contact: str = ""           # the name the user's phone saved for this number ('' when none)
     users_family: bool = False        # the display or contact name has the user's own surname
     mailing_list: bool = False        # a mailing list delivered it: a post to many, not written to the user
+    warning: bool = False             # warns the user about someone, without a go-between's pleading words
 
 
 def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_manipulative: bool) -> Decision:
@@ -113,7 +114,9 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     manipulative = [t for t in ev.tags if t in MANIPULATIVE]
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
     leaning = max((ev.tactic_scores.get(t, 0.0) for t in MANIPULATIVE), default=0.0)
-    totals = _totals(counted_reasons(ev), blocked_names, max(content, leaning if leaning >= LEANING else 0.0))
+    # A warning's tone is the person's it describes, not the writer's: it adds nothing to who wrote it.
+    totals = _totals(counted_reasons(ev), blocked_names,
+                     0.0 if ev.warning else max(content, leaning if leaning >= LEANING else 0.0))
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
@@ -124,8 +127,11 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
         why = Reason("policy", speaks.score, f"a go-between for {speaks.person}: {speaks.detail}")
         return Decision("quarantine", alert, "intermediary", speaks.person, why)
 
+    # "Heads up: a man came in asking for you, he said he was your husband": a warning about the
+    # person, for the user to read (the friend has the alert), not a go-between's plea.
+    warning = ev.warning
     mention = signals.get("mentions_blocked")
-    if mention is not None and "self_identification" not in signals:
+    if mention is not None and "self_identification" not in signals and not warning:
         person = mention.person or ev.relayed_for or single or best
         relays = "relay" in ev.tags
         # Someone who relayed before and now names the person again, with any tactic, is still a go-between.
@@ -139,7 +145,7 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     # still a go-between, for the only blocked person there is. Not from a saved contact: for
     # someone the user knows, that is content alone ("Caleb asked me to help him with a speech").
     if "relay" in ev.tags and ev.tactic_scores.get("relay", 0.0) >= CONFIDENT_RELAY and not ev.saved_contact \
-            and "self_identification" not in signals:
+            and "self_identification" not in signals and not warning:
         person = best if best is not None and totals[best] > 0 else single
         if person is not None:
             why = Reason("policy", ev.tactic_scores["relay"], f"pleads or relays for someone, and {person} is the "
@@ -170,7 +176,7 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     # Not from a writer who says who they are: "it's Sue from no. 16, there was a man sat outside
     # yours last night" is a neighbour's warning, which the user needs to see.
-    if new_account and ev.safety and ev.safety_score >= DANGER_HOLD and not ev.introduced:
+    if new_account and ev.safety and ev.safety_score >= DANGER_HOLD and not ev.introduced and not warning:
         person = best if best is not None and totals[best] > 0 else single
         why = Reason("policy", round(ev.safety_score, 3),
                      f"{_first(ev.seen_before)}, and the message may be a danger to the user ({ev.safety_score:.2f})")

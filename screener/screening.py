@@ -171,7 +171,8 @@ class Screener:
                       relayed_for=self.state.go_betweens.get(key), throwaway=throwaway,
                       saved_contact=account_kind.saved_contact(msg),
                       users_family=account_kind.users_family(msg, self.family_surname),
-                      mailing_list=msg.mailing_list)
+                      mailing_list=msg.mailing_list,
+                      warning=any(r.signal == "protective_warning" for r in content.reasons))
         decision = decide(ev, self.blocked_names, self.config.policy.quarantine_unknown_manipulative)
         self._learn(msg, key, decision)
         shown = [r for r in reasons if r.signal != "mentions_blocked" or decision.sender_status == "intermediary"]

@@ -130,3 +130,29 @@ def test_probing_anchors_lose_nothing(texts):
         low = plain(text)[1]
         for rx, anchors in pairs:
             assert bool(any(a in low for a in anchors)) or not rx.search(low), (rx.pattern[:40], text)
+
+
+@pytest.mark.parametrize("text, said", [
+    ("Heads up - Lorraine on reception said a man came in asking for you by name. She didn't tell him anything.",
+     "Heads up"),
+    ("I told her you weren't available and didn't give her anything else. Thought you should know.",
+     "told her you weren't "),
+    ("a man who said he was her father asked to collect her. We did not release her.", "did not release"),
+    ("Just wanted to let you know someone was asking about you at the gym", "Just wanted to let you know"),
+])
+def test_a_warning_about_someone_is_read(text, said):
+    from screener.signals.warning_lexicon import protective_warning
+
+    r = protective_warning(text)
+    assert r is not None and f"('{said}" in r.detail
+
+
+@pytest.mark.parametrize("text", [
+    "He's heartbroken, just call him", "be careful walking home tonight x", "tell him I said hi",
+    "she wanted you to know she still loves you",
+    "Can you let me know when you're free?", "I didn't tell you the whole story",
+])
+def test_pleas_threats_and_ordinary_words_are_not_warnings(text):
+    from screener.signals.warning_lexicon import protective_warning
+
+    assert protective_warning(text) is None

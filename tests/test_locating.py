@@ -175,6 +175,8 @@ def prying(body):
      "2. Would you consider more flexibility if the other parent's job changed?", 0.8,
      "Do you share care of your children', 'the other parent"),
     ("Just for our records, what is your custody arrangement these days?", 0.5, "your custody arrangement"),
+    ("Can I ask, were you with someone a long time too? What actually happened with you two, Han?", 0.8,
+     "were you with someone a long time', 'What actually happened with you two"),
 ])
 def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score, said):
     r = prying(body)
@@ -197,6 +199,8 @@ def test_a_stranger_prying_into_the_users_relationships_is_evidence(body, score,
     "Please let the other parent know the trip leaves at 8 on Friday.",     # not asked
     "Are you in contact with the plumber yet? The tap is still dripping",
     "Do you share a car with anyone? Thinking of a lift rota",
+    "What happened with the boiler in the end? Did the engineer come?",
+    "Were you with the team a long time before the restructure?",
 ])
 def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None

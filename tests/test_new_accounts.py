@@ -72,6 +72,11 @@ def test_pretext_then_relationship():
     # or to the blocked parent, in the family's own word for her
     assert pretext_reason(Message(id="3", body="Hi! This is Trish from the Women of Faith brunch. Your sweet mama "
                                                "signed you up, Saturday 10am"))
+    # a name, then what brought them, with the place too far on for the first form
+    r = pretext_reason(Message(id="4", body="I'm Sophie, I've just joined the Thursday book club at the Headingley "
+                                            "Bookshop. I heard your ex was a decent guy underneath it all."))
+    assert r and "('I'm Sophie, I've just joined')" in r.detail
+    assert pretext_reason(Message(id="5", body="I'm sure, I've just started the new job. How's your mum?")) is None
 
 
 def test_burst_groups_new_senders_on_the_same_themes():

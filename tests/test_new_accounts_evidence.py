@@ -569,3 +569,20 @@ def test_a_profile_and_its_evidence_are_the_same_in_every_run():
     assert len(runs) == 1, runs
     markers, names, mentioned = json.loads(runs.pop())
     assert len(markers) == 20 and names
+
+
+def test_a_colleagues_warning_about_the_person_reaches_the_user_and_alerts_the_friend(tmp_path, model):
+    (tmp_path / "c.toml").write_text('[user]\nname = "Hannah Whitfield"\nregion = "GB"\n[[blocked]]\n'
+                                     'name = "Daniel Hargreaves"\nnicknames = ["Dan"]\nphones = ["07700 900482"]\n')
+    body = ("Hi Hannah,\n\nHeads up - Lorraine on reception said a man came in this morning asking for you by name. "
+            "He said he was your husband and needed to see you urgently. She didn't tell him anything and he left "
+            "after a few minutes.\n\nJust wanted you to know. Happy to have a word with building security.\n\nTom")
+    screener = Screener(load_config(tmp_path / "c.toml"), model)
+    [v] = screener.screen([Message(id="1", sender="tom.bennett.work@gmail.com", channel="email", body=body)])
+    assert (v.action, v.alert) == ("deliver", True)
+    assert any(r.signal == "protective_warning" and "Heads up" in r.detail for r in v.reasons)
+    # the same facts told as a plea for him are a go-between's
+    [plea] = Screener(load_config(tmp_path / "c.toml"), model).screen([Message(
+        id="2", sender="tom.bennett.work@gmail.com", channel="email",
+        body="Hi Hannah, your husband came in asking for you. He's heartbroken, he just wants to talk. Call him.")])
+    assert plea.action == "quarantine" and plea.sender_status == "intermediary"

@@ -12,11 +12,11 @@ NONE = {t: 0.0 for t in TACTICS}
 
 
 def ev(*reasons, tags=(), safety=False, seen=0, suspected=None, relayed=None, score=0.9, saved="", danger=0.0,
-       throwaway=True, introduced=False):
+       throwaway=True, introduced=False, warning=False):
     scores = dict(NONE, **{t: score for t in tags})
     return Evidence(reasons=tuple(reasons), tags=tuple(tags), tactic_scores=scores, safety=safety, safety_score=danger,
                     introduced=introduced, seen_before=seen, suspected_as=suspected, relayed_for=relayed, saved_contact=saved,
-                    throwaway=throwaway)
+                    throwaway=throwaway, warning=warning)
 
 
 TRUSTED = Reason("trusted", 1.0, "trusted")
@@ -70,6 +70,13 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(safety=True, danger=0.9, throwaway=False), "deliver", "unknown", None, True),
     # ... nor from a writer who says who they are: "it's Sue from no. 16, a man sat outside yours"
     (ev(safety=True, danger=0.9, introduced=True), "deliver", "unknown", None, True),
+    # ... nor a warning about the person ("heads up, a man came in asking for you, said he was your
+    # husband"), though it names them and reads like a go-between: the user reads it, the friend is alerted
+    (ev(MENTION, tags=("relay",), safety=True, danger=0.9, warning=True), "deliver", "unknown", None, True),
+    (ev(TYPO, tags=("relay",), safety=True, danger=0.9, warning=True), "deliver", "unknown", None, True),
+    (ev(TYPO, tags=("relay",), safety=True, danger=0.9), "quarantine", "intermediary", A, True),
+    # identity evidence still holds a warning's writer: the person can write one too
+    (ev(LOOKALIKE, safety=True, danger=0.9, warning=True), "quarantine", "suspected_alias", A, True),
 ])
 def test_policy_table(evidence, action, status, person, alert):
     d = decide(evidence, (A,), quarantine_unknown_manipulative=True)

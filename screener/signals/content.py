@@ -18,6 +18,7 @@ from screener.signals import Reason, plain, quote, search_anchored
 from screener.signals.logistics import extract_facts, when_facts
 from screener.signals.relay_lexicon import relay_reason
 from screener.signals.safety_lexicon import safety_reasons
+from screener.signals.warning_lexicon import protective_warning
 
 FACTS_FLOOR = 0.15
 NO_FACTS = {"kind": "other", "text": "practical matter, no date, time or amount found"}
@@ -99,6 +100,8 @@ def content_signals(model: TacticModel, messages: list[Message]) -> list[Content
             if phrases:
                 detail += "; " + "; ".join(r.detail for r in phrases[:3])
             reasons.append(Reason("safety", danger, detail))
+            if relay_hint is None and (warned := protective_warning(msg.text)):
+                reasons.append(warned)
 
         logistics_p = float(row[col["logistics"]])
         # The extractor reads only what the model thinks may be practical (it is the costly part).

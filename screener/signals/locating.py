@@ -89,12 +89,16 @@ _PRYING = re.compile(
     r"|\b(?:do|did) (?:you|u) (?:\w+ )?(?:share|split) (?:the )?(?:care|custody|parenting) (?:of )?(?:your|ur|the) "
     r"(?:children|kids|child|son|daughter)\b"
     r"|\b(?:your|ur) (?:custody|contact|care|parenting) (?:arrangements?|split|schedule)\b"
-    r"|\bthe (?:children'?s |kids'? )?other parent\b")
+    r"|\bthe (?:children'?s |kids'? )?other parent\b"
+    # the break-up itself: "what actually happened with you two?", "were you with someone a long time too?"
+    r"|\bwhat (?:actually |really |exactly )?happened (?:with|between) (?:you two|you and (?:him|her|your ex))\b"
+    r"|\b(?:were|was) (?:you|u) (?:with (?:someone|somebody|him|her)|married) (?:for )?(?:a )?long (?:time|while)\b")
 _PRYING_ANCHORS = ("relationship", "single", "seeing", "dating", "with any", "with some", "remarried", "contact with",
                    "see ", "speak to", "talk to", "communicate", "spend", "father", "mother",
                    "dad", "mum", "mom", "your ex", "nights", "marriage", "why did", "why do", "live", "partner",
                    "boyfriend", "girlfriend", "adult", "how many", "anyone", "anybody", "someone", "somebody",
-                   "contact with", "touch with", "share", "split", "custody", "arrangement", "schedule", "other parent")
+                   "contact with", "touch with", "share", "split", "custody", "arrangement", "schedule", "other parent",
+                   "happened", "long time", "long while")
 # A questionnaire's questions about the household: a new partner moving in, marrying, who the user goes out with.
 _HOUSEHOLD = re.compile(
     r"\bnights? (?:a |per )?(?:week |month |fortnight )?(?:do|does) (?:your|the|ur) (?:kids|children|child|son|daughter) "

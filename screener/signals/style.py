@@ -429,7 +429,13 @@ _INTRO = re.compile(rf"{_SAYS_WHO}\b[^.!?\n]{{0,40}}\b(?:from|at|with)\b"
                     r"|\byou don'?t know me\b|\bsorry to message (?:you )?out of the blue\b")
 # "this is Dave, one of the coaches", "my name is Bernadette, I help out at..." (run only when
 # "this is" or "name" occurs: a separate pattern keeps the common case fast)
-_INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b")
+# "I'm Sophie, I've just joined the Thursday book club" (a name, then what brought them: the
+# place comes too late for the pattern above)
+_INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b"
+                         r"|\b(?:this is|my name is|name'?s|i'?m)\s+(?!(?:sure|sorry|so|just|glad|back|home|going|not|also"
+                         r"|still|really|fine|ok|okay|good|well|afraid|pleased|happy|new|here|off|out|sad|tired|done|free"
+                         r"|away|busy|excited|honest|aware|told|afraid|certain|only|actually|moving|leaving)\b)[a-z]+,\s+"
+                         r"(?:and )?i'?ve (?:just )?(?:joined|started|moved)\b")
 _OPENER = re.compile(r"\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")   # "hey!! is this marcus??"
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
                    r"the way you left|told me (?:all )?about you|still loves you|closure|deserves? (?:a|another) chance|"
@@ -444,7 +450,7 @@ _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|
 
 def _intro(body: str):
     found = _INTRO.search(body) or _OPENER.match(body)
-    if found is None and ("this is" in body or "name" in body):
+    if found is None and ("this is" in body or "name" in body or "ve " in body):
         found = _INTRO_ROLE.search(body)
     return found
 

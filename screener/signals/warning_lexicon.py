@@ -1,0 +1,36 @@
+"""Phrases by which a third party warns the user about someone, rather than pleading for them.
+
+"Heads up - a man came in asking for you. He said he was your husband. Lorraine
+didn't tell him anything." names the blocked person by role and reads like a
+go-between to the model, but it is a colleague's warning the user needs to
+see (and the friend gets the safety alert). Read only on messages with a
+possible danger, and never with a go-between's pleading words beside it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from screener.signals import Reason, plain, quote, search_anchored
+
+# Lower case, matched against lower-cased text.
+_WARNING = re.compile(
+    r"\bheads[- ]up\b"
+    r"|\b(?:thought|think) you (?:should|ought to|might want to|need to|would want to) (?:know|be aware)\b"
+    r"|(?<!he )(?<!she )(?<!they )\b(?:i )?(?:just )?(?:wanted|want) (?:to let you know|to warn you|you to know)\b"
+    # the writer kept the user's whereabouts from the person asking
+    r"|\b(?:didn'?t|did not|wouldn'?t|won'?t|never) (?:tell|give|say|confirm) (?:him|her|them) (?:anything|where|when|your|ur)\b"
+    r"|\btold (?:him|her|them) (?:you (?:weren'?t|were not|aren'?t|are not|don'?t) |nothing\b)"
+    r"|\b(?:didn'?t|did not) (?:release|let (?:him|her|them) (?:in|take|up))\b")
+_ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would want", "wanted", "want to",
+            "tell", "give", "say", "confirm", "told", "release", "let")
+
+
+def protective_warning(text: str) -> Reason | None:
+    """A warning about someone ("heads up", "she didn't tell him anything"), or None."""
+    text, low = plain(text)
+    m = search_anchored(_WARNING, _ANCHORS, low)
+    if m is None:
+        return None
+    return Reason("protective_warning", 1.0, f"warns the user about someone ('{quote(text, low, m)}'): "
+                                             "for the user to read, not a go-between's plea")
