@@ -109,7 +109,9 @@ def test_ambiguous_forms_need_model_support(text):
                                   "Yours sincerely, the parish office", "Is the parcel on your porch? Courier says so",
                                   "the wer u r", "I spent the end of my life savings on this car lol",
                                   "Mum asked to collect her prescription early", "I'll drop it at your desk",
-                                  "the courier was at the door looking for number 12"])
+                                  "the courier was at the door looking for number 12",
+                                  "he just wants 5 mins on the phone. Would it kill you to answer?",
+                                  "it wouldn't kill you to say thanks"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text
 

@@ -39,7 +39,9 @@ _P = [
      "says they follow or watch the user"),
     (r"\b(?:find|found|track) (?:you|u)\b[^.?!\n]{0,25}\b(?:wherever|anywhere|eventually|no matter)",
      "says they will find the user"),
-    (r"\b(?:kill|hurt|stab|shoot|strangle|beat|batter|smash|burn|break)\s+(?:you|u|ya|him|her|them|your|ur)\b",
+    # not the idiom "would it kill you to answer?"
+    (r"(?<!would it )(?<!will it )(?<!wouldn't it )(?<!wouldnt it )(?<!it wouldn't )(?<!it wouldnt )(?<!it won't )"
+     r"(?<!it wont )\b(?:kill|hurt|stab|shoot|strangle|beat|batter|smash|burn|break)\s+(?:you|u|ya|him|her|them|your|ur)\b",
      "threatens violence"),
     (r"\b(?:still )?(?:have|got|kept) (?:a |the |your |ur )?(?:spare )?keys? (?:to|for) (?:your|ur|the) (?:house|flat|place|door)|\b(?:still )?(?:have|got) (?:a |the )?(?:spare )?key to (?:yours|urs)\b",
      "says they still have a key to the user's home"),
