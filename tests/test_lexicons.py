@@ -140,7 +140,7 @@ def test_probing_anchors_lose_nothing(texts):
     ("I told her you weren't available and didn't give her anything else. Thought you should know.",
      "told her you weren't "),
     ("a man who said he was her father asked to collect her. We did not release her.", "did not release"),
-    ("Just wanted to let you know someone was asking about you at the gym", "Just wanted to let you know"),
+    ("Thought you should know, someone was asking about you at the gym", "Thought you should know"),
 ])
 def test_a_warning_about_someone_is_read(text, said):
     from screener.signals.warning_lexicon import protective_warning
@@ -151,7 +151,8 @@ def test_a_warning_about_someone_is_read(text, said):
 
 @pytest.mark.parametrize("text", [
     "He's heartbroken, just call him", "be careful walking home tonight x", "tell him I said hi",
-    "she wanted you to know she still loves you",
+    "she wanted you to know she still loves you", "i want you to know that you're forgiven too",
+    "Just wanted to let you know I'm thinking of you", "I have to warn you, answer or I'm coming round",
     "Can you let me know when you're free?", "I didn't tell you the whole story",
 ])
 def test_pleas_threats_and_ordinary_words_are_not_warnings(text):

@@ -17,12 +17,13 @@ from screener.signals import Reason, plain, quote, search_anchored
 _WARNING = re.compile(
     r"\bheads[- ]up\b"
     r"|\b(?:thought|think) you (?:should|ought to|might want to|need to|would want to) (?:know|be aware)\b"
-    r"|(?<!he )(?<!she )(?<!they )\b(?:i )?(?:just )?(?:wanted|want) (?:to let you know|to warn you|you to know)\b"
     # the writer kept the user's whereabouts from the person asking
     r"|\b(?:didn'?t|did not|wouldn'?t|won'?t|never) (?:tell|give|say|confirm) (?:him|her|them) (?:anything|where|when|your|ur)\b"
     r"|\btold (?:him|her|them) (?:you (?:weren'?t|were not|aren'?t|are not|don'?t) |nothing\b)"
     r"|\b(?:didn'?t|did not) (?:release|let (?:him|her|them) (?:in|take|up))\b")
-_ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would want", "wanted", "want to",
+# Not "I just wanted you to know...", which opens many a plea to come back ("...that you're forgiven"),
+# nor "I have to warn you", which opens many a threat.
+_ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would want",
             "tell", "give", "say", "confirm", "told", "release", "let")
 
 
