@@ -160,8 +160,8 @@ def test_html_is_self_contained_with_an_embedded_chart(tmp_path, model):
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert (width, height) == (700, 260)
     visible, alts = html_text(page)
-    assert "30 held back" in visible and "Handover: Sun 1 Nov, 17:00." in visible
-    assert alts == ["Bar chart of held messages per week over 8 weeks, 30 in all, at most 10 in one week."]
+    assert "31 held back" in visible and "Handover: Sun 1 Nov, 17:00." in visible
+    assert alts == ["Bar chart of held messages per week over 8 weeks, 31 in all, at most 10 in one week."]
     assert "<script" not in page.lower() and "http" not in page.lower()
     corpus.close()
 
