@@ -115,8 +115,9 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
     content = max((ev.tactic_scores[t] for t in manipulative), default=0.0)
     leaning = max((ev.tactic_scores.get(t, 0.0) for t in MANIPULATIVE), default=0.0)
     # A warning's tone is the person's it describes, not the writer's: it adds nothing to who wrote it.
+    warning = ev.warning
     totals = _totals(counted_reasons(ev), blocked_names,
-                     0.0 if ev.warning else max(content, leaning if leaning >= LEANING else 0.0))
+                     0.0 if warning else max(content, leaning if leaning >= LEANING else 0.0))
     best = max(totals, key=totals.get) if totals else None
     single = blocked_names[0] if len(blocked_names) == 1 else None
 
@@ -129,7 +130,6 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
 
     # "Heads up: a man came in asking for you, he said he was your husband": a warning about the
     # person, for the user to read (the friend has the alert), not a go-between's plea.
-    warning = ev.warning
     mention = signals.get("mentions_blocked")
     if mention is not None and "self_identification" not in signals and not warning:
         person = mention.person or ev.relayed_for or single or best

@@ -16,10 +16,9 @@
 from __future__ import annotations
 
 import re
-from email.utils import parseaddr
 
 from screener.message import Message
-from screener.normalize import FREE_MAIL_DOMAINS, fold_name, is_email
+from screener.normalize import FREE_MAIL_DOMAINS, fold_name, is_email, split_display
 from screener.signals import Reason
 
 # What phones and exports write where a number has no contact.
@@ -86,7 +85,7 @@ def posing_account(key: str, address: str = "") -> Reason | None:
     domain = key.rsplit("@", 1)[1]
     if domain not in FREE_MAIL_DOMAINS:
         return None
-    written = parseaddr(address)[1].lower()
+    written = split_display(address)[1].lower()
     local = (written if written.endswith("@" + domain) else key).rsplit("@", 1)[0]
     m = _DESK_IN_NAME.search(local)
     word = m.group(0) if m else next((w for w in re.split(r"[^a-z]+", local) if w in _DESK_WORDS), "")

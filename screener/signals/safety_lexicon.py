@@ -47,7 +47,7 @@ _P = [
      "says they still have a key to the user's home"),
     (r"\bnothing (?:left )?to lose\b",
      "says they have nothing left to lose"),
-    (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:go and|just) die\b|\bnot (?:wanting|want) to be here\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bno reason to live\b|\bdon'?t want to (?:live|be here)\b",
+    (r"\b(?:kill|hurt|harm|cut)\s+myself\b|\b(?:go and|just) die\b|\bnot (?:wanting|want) to be here\b|\b(?:end|take)\s+(?:it all|my (?:own )?life|it tonight)\b|\bend it\b|\bnot (?:be )?(?:here|around) (?:much longer|anymore|tomorrow)\b|\b(?:overdose|pills|jump off|the bridge)\b|\bbetter off without me\b|\bwhen i'?m gone\b|\bdon'?t want to (?:live|be here)\b",
      "mentions self-harm or suicide"),
     (r"\b(?:send|post|share|show|leak|upload|put|spread|email|forward)\b[^.?!\n]{0,25}\b(?:photos|pics|pictures|videos|vids|nudes|images|screenshots|sex tape|tape)\b[^.?!\n]{0,30}\b(?:to (?:your|ur|everyone|every|all)|online|on (?:facebook|insta|instagram|twitter|tiktok|the internet|social)|everywhere|to the world|at your)"
      r"|\b(?:everyone|your (?:boss|family|mum|mom|dad|work|new (?:man|bloke|guy|girlfriend|boyfriend|fella)))\b[^.?!\n]{0,20}\b(?:will )?(?:see|get|receive)s? (?:those|the|your|ur) (?:photos|pics|pictures|videos|nudes)",
@@ -149,7 +149,7 @@ _ANCHORS = [
     ("key",),
     ("nothing",),
     ("myself", "die", "here", "end", "life", "overdose", "pills", "jump off", "bridge", "better off", "gone",
-     "reason to live", "want to"),
+     "want to"),
     ("photo", "pic", "video", "vid", "nude", "image", "screenshot", "tape"),
     ("regret", "pay for", "sorry", "get what", "wish"),
     ("watch your back", "one eye", "accidents happen", "anything to happen", "shame if", "been warned",

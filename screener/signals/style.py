@@ -434,7 +434,7 @@ _INTRO = re.compile(rf"{_SAYS_WHO}\b[^.!?\n]{{0,40}}\b(?:from|at|with)\b"
 _INTRO_ROLE = re.compile(r"\b(?:this is|my name is|name'?s)\s+[a-z]+,?\s+(?:one of|i (?:help|work|run|volunteer|coach|teach))\b"
                          r"|\b(?:this is|my name is|name'?s|i'?m)\s+(?!(?:sure|sorry|so|just|glad|back|home|going|not|also"
                          r"|still|really|fine|ok|okay|good|well|afraid|pleased|happy|new|here|off|out|sad|tired|done|free"
-                         r"|away|busy|excited|honest|aware|told|afraid|certain|only|actually|moving|leaving)\b)[a-z]+,\s+"
+                         r"|away|busy|excited|honest|aware|told|certain|only|actually|moving|leaving)\b)[a-z]+,\s+"
                          r"(?:and )?i'?ve (?:just )?(?:joined|started|moved)\b")
 _OPENER = re.compile(r"\W*(?:hi|hello|hey)?\W*is (?:this|that) [a-z]+\s*\?")   # "hey!! is this marcus??"
 _TURN = re.compile(r"\b(?:your ex|relationship|you two|second chance|misses you|miss you|heartbroken|get back together|"
