@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +45,27 @@ def addresses(values, region: str) -> set[str]:
     from screener.normalize import normalize_sender
 
     return {normalize_sender(v, region) for v in ([values] if isinstance(values, str) else values)}
+
+
+def user_region(persona: dict, folder: Path) -> str:
+    """The user's own region: `user.region` if given, else the region of the international numbers
+    the persona's later messages were sent to (an Irish user, +353, whose blocked mother lives in
+    Perth), else the persona's."""
+    user = persona["user"]
+    if user.get("region"):
+        return user["region"]
+    import phonenumbers
+
+    regions = Counter()
+    for record in load(folder / "later.jsonl"):
+        for to in record.get("to", []):
+            if to.startswith("+"):
+                try:
+                    regions[phonenumbers.region_code_for_number(phonenumbers.parse(to))] += 1
+                except phonenumbers.NumberParseException:
+                    pass
+    found = [r for r, _ in regions.most_common(1) if r and r != "ZZ"]
+    return found[0] if found else persona["region"]
 
 
 def toml_list(items) -> str:
@@ -85,7 +107,8 @@ def screen(config: str, records: list[dict]) -> list[dict]:
 
 # Sets whose misses have been studied to improve the code; the others are the honest figures.
 DEVELOPMENT = ("personas", "personas2", "personas3", "personas4", "personas5", "personas7", "personas8", "personas9", "personas10",
-               "personas11", "personas12", "personas13", "personas14", "personas15", "personas16")
+               "personas11", "personas12", "personas13", "personas14", "personas15", "personas16", "personas17",
+               "personas18")
 # Sets independent for their new-account messages, whose benign messages were read for a rule.
 BENIGN_READ = ("personas6",)
 
@@ -102,10 +125,11 @@ def persona_section(folder_root: Path, personas: list) -> str:
     rows, caught, total, fp, nb, hard, held_all_benign, afterwards = [], 0, 0, 0, 0, [], [], 0
     for persona, folder in personas:
         user = persona["user"]
-        mine = addresses(user.get("emails", []) + user.get("phones", []), persona["region"])
-        own_benign = [b for b in benign if addresses(b.get("to", []), persona["region"]) & mine]
+        region = user_region(persona, folder)
+        mine = addresses(user.get("emails", []) + user.get("phones", []), region)
+        own_benign = [b for b in benign if addresses(b.get("to", []), region) & mine]
         later = load(folder / "later.jsonl")
-        results = screen(config_text(user, persona["region"], [(persona, folder)]), later + own_benign)
+        results = screen(config_text(user, region, [(persona, folder)]), later + own_benign)
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
         held_benign = [r for r in results if not r["expected"] and r["action"] == "quarantine"]
         held_all_benign += held_benign
@@ -124,7 +148,7 @@ def persona_section(folder_root: Path, personas: list) -> str:
     all_later = [r for _, f in personas for r in load(f / "later.jsonl")]
     joint = []
     for persona, folder in personas:
-        cfg = config_text(persona["user"], persona["region"], personas)
+        cfg = config_text(persona["user"], user_region(persona, folder), personas)
         joint += screen(cfg, load(folder / "later.jsonl"))
     held_by_content = sum(1 for r in held_all_benign if "manipulative (" in r["reasons"][-1]["detail"])
     benign_afterwards = sum(1 for r in held_all_benign if _afterwards(r))
@@ -156,8 +180,8 @@ def public_section(personas: list) -> str | None:
     sets = {name: msgs for name, msgs in benign_sets(SHARED, PUBLIC_LIMIT).items() if msgs}
     if not sets:
         return None
-    persona, _ = personas[0]
-    screener = screener_for(config_text(persona["user"], persona["region"], personas))
+    persona, folder = personas[0]
+    screener = screener_for(config_text(persona["user"], user_region(persona, folder), personas))
     rows, held_all, n_all = [], 0, 0
     for n, (name, msgs) in enumerate(sets.items()):
         # A fresh sender for each message: nobody is established, the harshest case.

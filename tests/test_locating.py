@@ -48,6 +48,34 @@ def test_several_questions_about_where_and_when_add_up(body, score, said):
     assert r is not None and r.score == score and f"'{said}'" in r.detail and "questions" in r.detail
 
 
+@pytest.mark.parametrize("body, score, said", [
+    # a questionnaire's lines ask by themselves, with no verb and often no question mark
+    ("Before we can schedule a showing we need to verify a few things:\n\n1. Your current address and how long "
+     "you've lived there\n2. Your employer and office location\n3. Any pets?", 0.8, "Your current address', 'Your employer"),
+    ("We need the details of the second caregiver:\n\n- Full name\n- Home address\n- Which Saturdays", 0.6,
+     "Home address"),
+    ("To complete the branch I need:\n\n1. Your partner's full name.\n2. The name of the school she attends.", 0.6,
+     "The name of the school"),
+    ("Just reply to this email:\n1. Your child's name and room\n2. Which nights is your child with you\n"
+     "3. Your home address (street and suburb)", 0.8, "Which nights is your child', 'Your home address"),
+])
+def test_a_questionnaires_lines_asking_where_the_user_lives_are_evidence(body, score, said):
+    r = locating_reason(body)
+    assert r is not None and r.signal == "locating" and r.score == score
+    assert f"('{said}')" in r.detail
+
+
+@pytest.mark.parametrize("body", [
+    "Our new address from Monday:\n- 14 Elm Road\n- Flat 2",                   # giving an address, not asking
+    "Agenda:\n1. Address by the head teacher\n2. Questions",                    # an address is also a speech
+    "Checklist for Saturday:\n- school bag\n- PE kit\n- lunch money",
+    "Notes:\n1. The school trip is on Friday\n2. Bring a coat",
+    "1. Your current address is on the invoice below.",                          # no list: one line
+])
+def test_ordinary_lists_do_not_ask_where_the_user_is(body):
+    assert locating_reason(body) is None
+
+
 @pytest.mark.parametrize("body", [
     "Your parcel is at the depot, collect by Friday",
     "What time is the match on Saturday? The day you're in town we should get lunch",

@@ -10,7 +10,7 @@ import pytest
 from screener.config import load_config
 from screener.corpus import DEFAULT_DATA_DIR
 from screener.message import Message
-from screener.policy import Evidence, decide
+from screener.policy import WEIGHTS, Evidence, decide
 from screener.screening import Screener
 from screener.signals import Reason, account_kind, carry, identity, style
 
@@ -286,6 +286,7 @@ def test_consumer_isp_mailboxes_are_personal_accounts(sender, throwaway):
 @pytest.mark.parametrize("sender, word", [
     ("bcferries.feedback.survey@gmail.com", "feedback"), ("castellfreight.hr@gmail.com", "hr"),
     ("juniorbluebirds.survey@outlook.com", "survey"), ("pta.beechlane@gmail.com", "pta"),
+    ("harwoodpm.leasing@gmail.com", "leasing"),
     ("team.manager.lynxu13@gmail.com", ""), ("amy.hart1990@gmail.com", ""), ("hrothgar.b@gmail.com", ""),        # a person's address; 'hr' only as a word
     ("survey@melbournefitnessreview.com.au", ""),                        # an organisation's own domain
     ("+447700900555", ""),
@@ -586,3 +587,27 @@ def test_a_colleagues_warning_about_the_person_reaches_the_user_and_alerts_the_f
         id="2", sender="tom.bennett.work@gmail.com", channel="email",
         body="Hi Hannah, your husband came in asking for you. He's heartbroken, he just wants to talk. Call him.")])
     assert plea.action == "quarantine" and plea.sender_status == "intermediary"
+
+
+DIALECT_HISTORY = [
+    "du still up. cant sleep oot here", "wind aff da voe da day, boat's no gaan oot", "mind da knab. du aye laughed at da gulls",
+    "dinna be like dat", "hw's du. been thinkin on dee", "ken du's busy. just say", "da boat's in at lerwick fae monday",
+    "du never answered. dat's fine", "peerie lamb born da nicht", "dinna tell dy midder",
+]
+
+
+def test_words_almost_nobody_else_writes_count_in_a_short_text(background):
+    """A Shetlander's 'du', 'da', 'dinna', 'ken' are as telling in one line as in a page; a short text
+    with only everyday words ('still', 'up') has little style to go on."""
+    profile = style.StyleProfile.build("Magnus Jamieson", DIALECT_HISTORY, background)
+    rare = {m for m, ratio in profile.markers.items() if ratio >= style.RARE_MARKER}
+    assert {"du", "da", "dinna"} <= rare
+    vec = style._vectors(["x"])[0]
+
+    def style_score(text):
+        return max((r.score for r in style.style_reasons(profile, text, vec) if r.signal == "style_match"), default=0.0)
+
+    dialect = style_score("fiddlers at da lounge. du aye danced wrang, dinna deny it")
+    plain = style_score("fiddlers at the lounge. you always danced wrong, don't deny it")
+    assert dialect >= plain + 0.25
+    assert dialect * WEIGHTS["style_match"] < 0.9   # still never enough alone

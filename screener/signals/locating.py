@@ -53,6 +53,19 @@ _SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|y
 # matters (a place, not "still in bed"), so this one is matched against the text as written.
 _STILL_IN = re.compile(r"\b(?i:(?:are|r) (?:you|u|ya) still (?:in|at|near|over in|up in|down in) )(?:the )?[A-Z][a-z]+")
 _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
+# A questionnaire's line that asks for the address, the workplace or the children's school by
+# itself, no verb and often no question mark: "1. Your current address", "- Home address",
+# "2. Your employer and office location", "4. The name of the school she attends".
+_ITEM = r"(?:^|\n)[ \t]*(?:\d{1,2}[.)]|[-•*·]|[a-z][.)])[ \t]*"
+_LISTED = re.compile(
+    rf"{_ITEM}(?:(?:your|ur|yr|the) )?(?:(?:current|new|home|full|postal|street|residential|house|second caregiver'?s?"
+    r"|caregiver'?s?) )*(?:home address|address|postcode|post code|zip code|street address)"
+    r"(?=[ \t]*(?:$|\n|[.,:;?(/]|and\b|or\b|incl|please\b))"   # not "1. Address by the head teacher"
+    rf"|{_ITEM}(?:(?:your|ur) )?(?:current )?(?:employer|workplace|place of work|work address|office location)\b"
+    rf"|{_ITEM}(?:the )?name of (?:the |your (?:child'?s?|kids'?|son'?s?|daughter'?s?) )?school\b"
+    rf"|{_ITEM}which (?:nights|days|weekends) (?:is|are|do|does) (?:your|the) (?:child|children|kids?|son|daughter)\b")
+_LISTED_ANCHORS = ("address", "postcode", "post code", "zip code", "employer", "workplace", "place of work",
+                   "office location", "school", "nights", "days", "weekends")
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
@@ -156,6 +169,9 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
     found = []
     if throwaway:
         where = _matches(low, ((_LOCATING, _ANCHORS), (_MOVING, _MOVING_ANCHORS)))
+        if "\n" in low:
+            listed = _matches(low, ((_LISTED, _LISTED_ANCHORS),))
+            where += [m for m in listed if not any(w.start() <= m.end() and m.start() <= w.end() for w in where)]
         if " still " in low:
             where += _STILL_IN.finditer(text)   # a place, so matched as written
         if where:
@@ -184,8 +200,14 @@ def _matches(low: str, patterns) -> list:
 def _asked(signal: str, scores: tuple, asked: list, text: str, low: str, said) -> Reason:
     """One reason for the questions asked, scored by how many, quoting the first three in order."""
     asked.sort(key=lambda a: a.start())
-    quoted = "', '".join(quote(text, low, m) for m in asked[:3])
+    quoted = "', '".join(_unlisted(quote(text, low, m)) for m in asked[:3])
     return Reason(signal, scores[min(len(asked), len(scores)) - 1], f"{said(len(asked))} ('{quoted}')")
+
+
+def _unlisted(words: str) -> str:
+    """The words of a questionnaire's line without its number or bullet ("Your current address")."""
+    item = _LIST_ITEM.match(words)
+    return words[item.end():] if item else words
 
 
 def _is_question(low: str, m) -> bool:

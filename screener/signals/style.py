@@ -36,6 +36,8 @@ from screener.signals import Reason, lower, quote
 BITS = 14
 SIZES = (1, 2, 3, 4)
 STYLE_CAP = 0.8            # style alone never crosses the policy's threshold
+RARE_MARKER = 50.0         # a marker this many times commoner in their messages than in anyone else's
+RARE_EACH, RARE_MAX = 0.12, 0.36
 MIN_HISTORY = 5
 _WORD = re.compile(r"[a-z']+|\.\.+|!!+|\?\?+|[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}\b")
@@ -320,6 +322,10 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     char_part = closeness if beaten >= 0.95 else 0.0
     marker_part = min(1.0, len(matched) / 4)
     habits = (0.5 if signoff else 0.0) + (0.3 if greets else 0.0)
+    # Words almost nobody else writes ('du', 'dinna', 'ken' in a Shetlander's texts) say as much in a
+    # short text as in a long one: beyond the first, each adds evidence whatever the length.
+    rare = sum(1 for m in matched if profile.markers[m] >= RARE_MARKER)
+    habits += min(RARE_MAX, RARE_EACH * max(0, rare - 1))
     score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + habits)
     if not (matched or signoff or greets):
         score = min(score, 0.2)   # character style alone is a hint: two independent cues make evidence
