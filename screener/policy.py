@@ -55,9 +55,11 @@ WEIGHTS: dict[str, float] = {
 # children, a friend who writes like the family does), and so is a writer with the user's
 # own surname (their father, formal like the blocked father-in-law): there these say nothing.
 STRANGER_ONLY = ("style_match", "shared_history", "locating", "prying")
-# From an organisation's own domain (not a number, not free mail) they count at this share: a
-# family lawyer writes formally and names the children; a blocked person opens a Gmail.
+# From an organisation's own domain (not a number, not free mail) these count at this share: a
+# family lawyer writes formally and names the children; a blocked person opens a Gmail. Prying
+# counts in full: no real organisation's message in the benign sets asks whether the user is single.
 ORGANISATION = 0.5
+ORGANISATION_HALVED = ("style_match", "shared_history", "locating")
 WARM = {"hoovering", "love_bombing"}   # re-contact tactics whose words a friend's hello shares
 # Tactics that count as manipulative content from an unknown sender.
 MANIPULATIVE = tuple(t for t in TACTICS if t != "relay")
@@ -208,7 +210,7 @@ def counted_reasons(ev: Evidence) -> list[Reason]:
     if ev.saved_contact or ev.users_family:
         return [r for r in ev.reasons if r.signal not in STRANGER_ONLY]
     if not ev.throwaway:   # an organisation's own domain: a blocked person rarely writes from one
-        return [Reason(r.signal, r.score * ORGANISATION, r.detail, r.person) if r.signal in STRANGER_ONLY else r
+        return [Reason(r.signal, r.score * ORGANISATION, r.detail, r.person) if r.signal in ORGANISATION_HALVED else r
                 for r in ev.reasons]
     return list(ev.reasons)
 

@@ -145,7 +145,8 @@ class Screener:
             if not any(r.signal == "self_identification" for r in reasons):
                 reasons += identity.initial_signoff(msg, self.index)
             reasons += identity.mentions(msg, self.index)
-            probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)))
+            probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)),
+                                               organisation=not throwaway and "@" in key)
             unnamed = any(r.signal == "new_contact_announced" for r in reasons)   # "It's me. New number"
             reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing), unnamed)
             reasons += self._speaks_for(msg)

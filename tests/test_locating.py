@@ -7,6 +7,7 @@ import pytest
 from screener.config import load_config
 from screener.message import Message
 from screener.screening import Screener
+from screener.signals import Reason
 from screener.signals.locating import locating_reason, probing_reasons, unmasking_reason
 
 CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "Lee Harman"\n'
@@ -28,6 +29,7 @@ CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "
     ("Is it still the Crosby address, or should we post it elsewhere?", "Is it still the Crosby address"),
     ("2. Are you planning to move house in the next year?", "Are you planning to move house"),
     ("4. Which secondary school does your eldest attend?", "Which secondary school does your eldest"),
+    ("Please confirm your name, current home address and a contact number", "confirm your name, current home address"),
 ])
 def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
     r = locating_reason(body)
@@ -81,6 +83,7 @@ def test_ordinary_lists_do_not_ask_where_the_user_is(body):
     "What time is the match on Saturday? The day you're in town we should get lunch",
     "I've changed my address, the new one is 14 Elm Road",
     "what days are the bins collected?",
+    "Please confirm the date, address is on the card",                      # an address given, not asked for
     "Lovely to meet you at the school gate! Coffee soon?",
     "are you still in bed?? it's 11",                                      # not a place
     "Are you still in the office? I'm downstairs",
@@ -234,11 +237,28 @@ def test_ordinary_questions_are_not_prying(body):
     assert prying(body) is None
 
 
-def test_prying_counts_only_from_cheap_accounts():
+def test_prying_counts_from_cheap_accounts_and_organisations_domains():
     from screener.signals.locating import probing_reasons
 
     body = "Are you currently in a relationship? Do the kids see their father?"
     assert not [r for r in probing_reasons(body, throwaway=False, wrote_before=False) if r.signal == "prying"]
+    assert [r.score for r in probing_reasons(body, throwaway=False, wrote_before=False, organisation=True)
+            if r.signal == "prying"] == [0.8]
+
+
+def test_an_organisations_domain_prying_counts_in_full_but_its_address_request_does_not(screener):
+    """A real school asks for the address from its own domain; none asks whether the user is single."""
+    from screener.policy import Evidence, counted_reasons
+
+    body = ("To book, just reply with:\n- Your preferred day/time\n- Your current address\n"
+            "- Are you single? (for our promo list)\n- Who else lives with you?")
+    verdict = screener.screen([Message(id="1", sender="bookings@barber.example.com.au", channel="email", body=body)])[0]
+    found = {r.signal: r for r in verdict.reasons}
+    assert "locating" not in found and found["prying"].score == 0.8
+    style = Reason("style_match", 0.6, "x", "Lee Harman")
+    counted = counted_reasons(Evidence(reasons=(found["prying"], style), tags=(), tactic_scores={}, safety=False,
+                                       throwaway=False))
+    assert [r.score for r in counted] == [0.8, 0.3]   # style counts half from an organisation's domain
 
 
 def test_a_free_mail_clinic_asking_where_the_user_lives_cannot_hide_the_childrens_names(tmp_path, model):

@@ -286,7 +286,8 @@ def test_consumer_isp_mailboxes_are_personal_accounts(sender, throwaway):
 @pytest.mark.parametrize("sender, word", [
     ("bcferries.feedback.survey@gmail.com", "feedback"), ("castellfreight.hr@gmail.com", "hr"),
     ("juniorbluebirds.survey@outlook.com", "survey"), ("pta.beechlane@gmail.com", "pta"),
-    ("harwoodpm.leasing@gmail.com", "leasing"),
+    ("harwoodpm.leasing@gmail.com", "leasing"), ("frontoffice.tamiamioaks@gmail.com", "office"),
+    ("seating.collingwoodmembers@gmail.com", "members"),
     ("team.manager.lynxu13@gmail.com", ""), ("amy.hart1990@gmail.com", ""), ("hrothgar.b@gmail.com", ""),        # a person's address; 'hr' only as a word
     ("survey@melbournefitnessreview.com.au", ""),                        # an organisation's own domain
     ("+447700900555", ""),

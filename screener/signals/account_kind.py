@@ -71,7 +71,7 @@ def users_family(msg: Message, surname: str) -> bool:
 # writes from Gmail and names the players.
 _DESK_IN_NAME = re.compile(r"survey|feedback|questionnaire|research|recruit|talent|career|committee|booking"
                            r"|membership|giveaway|promo|reward|enquir|inquir|customer|helpdesk|support|attendance"
-                           r"|admission|lettings|leasing|registrar|billing")
+                           r"|admission|lettings|leasing|registrar|billing|office|members(?!hip)")   # also run together: 'frontoffice'
 _DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "office", "events", "official", "members", "reception",
                "hello", "contact", "accounts", "orders", "sales"}
 POSING = 0.35

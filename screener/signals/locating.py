@@ -19,7 +19,9 @@ from screener.signals import Reason, plain, quote, search_anchored
 
 # Lower case, matched against lower-cased text with straight apostrophes.
 _ADDRESS = (r"(?:confirm(?:ing)?|send(?:ing)?|text|give|tell|share|need|want|get|reply with|pass on|dm|pm|drop|supply|provide)\b"
-            r"[^.?!\n]{0,40}?\b(?:your|ur|yr|the)\s+(?:current\s+|new\s+|home\s+|street\s+|full\s+|postal\s+|house\s+)*"
+            # "confirm your name, current home address": the address as an item of a list of details
+            r"[^.?!\n]{0,40}?(?:\b(?:your|ur|yr|the)\s+|(?<=,) ?(?=current|home|full|postal))"
+            r"(?:current\s+|new\s+|home\s+|street\s+|full\s+|postal\s+|house\s+)*"
             r"(?:home address|address|addy|postcode|post code|zip code|zip|street address)\b"
             # the first line of a list: "reply with:\n1) Your current home address"
             r"|\breply with:?\s*\n\s*(?:\d{1,2}[.)]|[-•*·])\s*(?:your|ur|yr)\s+(?:current\s+|new\s+|home\s+|full\s+)*"
@@ -162,9 +164,14 @@ def unmasking_reason(text: str) -> Reason | None:
     return next(iter(probing_reasons(text, throwaway=False, wrote_before=True)), None)
 
 
-def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reason]:
-    """Both signals for one message: asking where the user is counts from a cheap account (a
-    number, a free-mail address), owning up only from a sender who wrote before."""
+def probing_reasons(text: str, throwaway: bool, wrote_before: bool, organisation: bool = False) -> list[Reason]:
+    """The signals for one message: asking where the user is counts from a cheap account (a
+    number, a free-mail address), prying into their life from those and from an organisation's own
+    domain (`organisation`), owning up only from a sender who wrote before.
+
+    A real school, surgery or landlord does ask for the address from its own domain; none of the
+    benign messages or public texts from one asks whether the user is single or who else lives there.
+    """
     text, low = plain(text)
     found = []
     if throwaway:
@@ -177,6 +184,7 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool) -> list[Reas
         if where:
             found.append(_asked("locating", LOCATING_SCORES, where, text, low, lambda n: (
                 "a new sender asks where the user lives or works, or when" + (f" ({n} questions)" if n > 1 else ""))))
+    if throwaway or organisation:
         prying = [m for m in _matches(low, ((_PRYING, _PRYING_ANCHORS), (_HOUSEHOLD, _HOUSEHOLD_ANCHORS)))
                   if _is_question(low, m)]
         if prying:
