@@ -71,7 +71,8 @@ _LISTED_ANCHORS = ("address", "postcode", "post code", "zip code", "employer", "
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
-            "what apartment", "what apt", "what house number", "what floor", "day", "time", "park")
+            "what apartment", "what apt", "what house number", "what floor",
+            "day y", "days y", "time y", "times y", "day u", "days u", "time u", "times u")   # "a day you're in"
 LOCATING_SCORES = (0.6, 0.8, 1.0)   # one such question, two, three or more
 
 # Questions about the user's love life or about the children and their other parent: what a
