@@ -329,6 +329,19 @@ def test_a_writer_who_introduces_themselves_as_the_persons_family_is_a_go_betwee
         assert (v.action, v.sender_status, v.blocked_person) == ("quarantine", "intermediary", "Brendon Tapsell")
 
 
+@pytest.mark.parametrize("body, named", [
+    ("Saw Bren's sister at the markets, she says hi", False),              # only the person's relative
+    ("Saw Bren's sister at the markets. Bren misses you, please call him", True),
+    ("bren s mum says hi. tell bren to ring his mum", True),
+])
+def test_the_person_named_only_as_someones_relative_is_not_mentioned(tmp_path, model, body, named):
+    from screener.signals import identity
+
+    screener = make_screener(tmp_path, model)
+    found = identity.mentions(Message(id="1", sender="+64225550177", channel="sms", body=body), screener.index)
+    assert any(r.signal == "mentions_blocked" and r.person == "Brendon Tapsell" for r in found) is named
+
+
 def test_a_relative_saved_in_the_phone_is_not_held_for_saying_so(tmp_path, model):
     v = make_screener(tmp_path, model).screen([Message(id="1", sender="+64225550177", channel="sms",
                                                        sender_name="Isa", body="its isa, brens mum. lovely day")])[0]

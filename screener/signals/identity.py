@@ -700,6 +700,21 @@ _KIN_INTRO = (r"(?:\b(?:it'?s|it’s|its|it is|this is|i'?m|im|i am|my name is)\
               r"|\b[a-z]+ here)[\s,.(–-]*")
 
 
+_AS_RELATIVE: dict[str, re.Pattern] = {}
+
+
+def _only_as_relative(folded: str, name: str) -> bool:
+    """Every mention of `name` (a first name or nickname, folded) is of their relative: "bren s
+    sister", "brens mum". A go-between names the person they plead for, not only their family."""
+    pattern = _AS_RELATIVE.get(name)
+    if pattern is None:
+        if len(_AS_RELATIVE) > 256:
+            _AS_RELATIVE.clear()
+        word = re.escape(name)
+        pattern = _AS_RELATIVE[name] = re.compile(rf"\b{word}\b(?!(?: s|s) (?:{_KIN})\b)")
+    return pattern.search(folded) is None and re.search(rf"\b{re.escape(name)}s? (?:s )?(?:{_KIN})\b", folded) is not None
+
+
 def _introduced_as_kin(lowered: str, person: PersonIndex) -> str:
     """'davies mum' when the writer introduces themselves as the person's relative, else ''."""
     pattern = _kin_pattern(person)
@@ -749,6 +764,8 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
                     hit = n
                     break
         kin = _introduced_as_kin(lowered, person)
+        if hit and not kin and hit != person.name and _only_as_relative(folded, hit):
+            hit = None   # "saw Bren's sister at the markets": news of a relative, not of the person
         if hit or kin:
             reasons.append(Reason("mentions_blocked", 0.8, f"mentions {person.name} by name ('{hit or kin}')",
                                   person.name))
