@@ -146,7 +146,7 @@ class Screener:
                 reasons += identity.initial_signoff(msg, self.index)
             reasons += identity.mentions(msg, self.index)
             probing = locating.probing_reasons(msg.body, throwaway, bool(self.state.seen.get(key)),
-                                               organisation=not throwaway and "@" in key)
+                                               organisation=not throwaway)   # only an own domain is not throwaway
             unnamed = any(r.signal == "new_contact_announced" for r in reasons)   # "It's me. New number"
             reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing), unnamed)
             reasons += self._speaks_for(msg)

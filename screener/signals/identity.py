@@ -700,19 +700,21 @@ _KIN_INTRO = (r"(?:\b(?:it'?s|it’s|its|it is|this is|i'?m|im|i am|my name is)\
               r"|\b[a-z]+ here)[\s,.(–-]*")
 
 
-_AS_RELATIVE: dict[str, re.Pattern] = {}
+_AS_RELATIVE: dict[str, tuple[re.Pattern, re.Pattern]] = {}
 
 
 def _only_as_relative(folded: str, name: str) -> bool:
     """Every mention of `name` (a first name or nickname, folded) is of their relative: "bren s
     sister", "brens mum". A go-between names the person they plead for, not only their family."""
-    pattern = _AS_RELATIVE.get(name)
-    if pattern is None:
+    patterns = _AS_RELATIVE.get(name)
+    if patterns is None:
         if len(_AS_RELATIVE) > 256:
             _AS_RELATIVE.clear()
         word = re.escape(name)
-        pattern = _AS_RELATIVE[name] = re.compile(rf"\b{word}\b(?!(?: s|s) (?:{_KIN})\b)")
-    return pattern.search(folded) is None and re.search(rf"\b{re.escape(name)}s? (?:s )?(?:{_KIN})\b", folded) is not None
+        patterns = _AS_RELATIVE[name] = (re.compile(rf"\b{word}\b(?!(?: s|s) (?:{_KIN})\b)"),   # the person
+                                         re.compile(rf"\b{word}s? (?:s )?(?:{_KIN})\b"))         # their relative
+    alone, relative = patterns
+    return alone.search(folded) is None and relative.search(folded) is not None
 
 
 def _introduced_as_kin(lowered: str, person: PersonIndex) -> str:
