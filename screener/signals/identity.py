@@ -296,11 +296,17 @@ _BORROWED_HINTS = ("s phone", "s mobile", "s cell", "s ipad", "s tablet", "s lap
 _DENIED = re.compile(r"(?:\bnot|n'?t|\bnever)\s+(?:[a-z]+\s+){0,2}$")
 
 
+# Words `_NEW_CONTACT` cannot match without ("it's me", "its ur" and "this is your" all hold "s me"/"s ur"/...).
+_NEW_CONTACT_ANCHORS = ("new ", "changed ", "switched ", "s me", "s ur", "s your", "s ya", "s yer", "save ", "block",
+                        "filtered", "lost ", "phone", "is this still")
+
+
 def announcement_in(lowered: str):
     """Where the lower-cased text announces a new number or account (or a borrowed one), or None."""
-    for found in _NEW_CONTACT.finditer(lowered):
-        if not _DENIED.search(lowered, max(0, found.start() - 24), found.start()):
-            return found
+    if any(map(lowered.__contains__, _NEW_CONTACT_ANCHORS)):
+        for found in _NEW_CONTACT.finditer(lowered):
+            if not _DENIED.search(lowered, max(0, found.start() - 24), found.start()):
+                return found
     return search_anchored(_BORROWED, _BORROWED_HINTS, lowered)
 
 _SIGN_BEFORE = "love|luv|xo|x+|regards|cheers|thanks|best|from|yours"   # words before a signature

@@ -185,7 +185,7 @@ def probing_reasons(text: str, throwaway: bool, wrote_before: bool, organisation
         if where:
             found.append(_asked("locating", LOCATING_SCORES, where, text, low, lambda n: (
                 "a new sender asks where the user lives or works, or when" + (f" ({n} questions)" if n > 1 else ""))))
-    if throwaway or organisation:
+    if (throwaway or organisation) and _may_ask(low):
         prying = [m for m in _matches(low, ((_PRYING, _PRYING_ANCHORS), (_HOUSEHOLD, _HOUSEHOLD_ANCHORS)))
                   if _is_question(low, m)]
         if prying:
@@ -217,6 +217,12 @@ def _unlisted(words: str) -> str:
     """The words of a questionnaire's line without its number or bullet ("Your current address")."""
     item = _LIST_ITEM.match(words)
     return words[item.end():] if item else words
+
+
+def _may_ask(low: str) -> bool:
+    """Whether any match in `low` could pass `_is_question`: it needs a question mark, or a
+    list item at its line's start (a first line's start is the text's)."""
+    return "?" in low or "\n" in low or _LIST_ITEM.match(low) is not None
 
 
 def _is_question(low: str, m) -> bool:
