@@ -325,8 +325,8 @@ def style_reasons(profile: StyleProfile, text: str, vector, others: np.ndarray |
     # Words almost nobody else writes ('du', 'dinna', 'ken' in a Shetlander's texts) say as much in a
     # short text as in a long one: beyond the first, each adds evidence whatever the length.
     rare = sum(1 for m in matched if profile.markers[m] >= RARE_MARKER)
-    habits += min(RARE_MAX, RARE_EACH * max(0, rare - 1))
-    score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + habits)
+    rare_words = min(RARE_MAX, RARE_EACH * max(0, rare - 1))
+    score = STYLE_CAP * min(1.0, reliability * (0.6 * char_part + 0.4 * marker_part) + habits + rare_words)
     if not (matched or signoff or greets):
         score = min(score, 0.2)   # character style alone is a hint: two independent cues make evidence
     if score >= 0.1:
