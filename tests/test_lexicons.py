@@ -87,6 +87,7 @@ def test_alternatives_split_only_at_the_top_level():
     ("He drink again and he say to me he has nothing to live for", "self-harm", False),
     ("I've sorted my affairs. The flat keys are with my brother", "self-harm", False),
     ("You might come home one day and find her gone", "veiled threat", True),
+    ("enjoy ur night out. I hope you look behind you when you walk home", "veiled threat", True),
     ("your ex rang the office looking for you again this morning", "asking where the user lives", True),
     ("a man came to the school office and asked to collect her early", "take the children", True),
     ("I'll drive down on the 23rd and leave it on ur mams step", "left something at the user's home", True),

@@ -54,7 +54,8 @@ _P = [
      "threatens to expose images or private material"),
     (r"\b(?:you'?ll|you will|u will|ull|you'?re going to|ur gonna|you are going to|youre gonna|you're gonna)\s+(?:regret|pay for|be sorry|get what|wish)\b",
      "warns the user they will regret or pay for it"),
-    (r"\bwatch your back\b|\bsleep with one eye\b|\baccidents happen\b|\bwouldn'?t want anything to happen\b|\bbe a shame if\b|\byou'?ve been warned\b|\blast warning\b|\bbe careful (?:out there|walking|at night|going home)\b",
+    (r"\bwatch your back\b|\bsleep with one eye\b|\baccidents happen\b|\bwouldn'?t want anything to happen\b|\bbe a shame if\b|\byou'?ve been warned\b|\blast warning\b|\bbe careful (?:out there|walking|at night|going home)\b"
+     r"|\blook (?:behind (?:you|u|ya)|over (?:your|ur|yer) shoulder)\b",
      "veiled threat"),
     (r"\b(?:take|taking|snatch|keep)\s+(?:the|my|our)\s+(?:kids|children|boys|girls|son|daughter|baby)\b[^.?!\n]{0,40}\b(?:never see|away|abroad|and go|and leave|disappear)|\bnever see (?:the|your|ur) (?:kids|children|son|daughter|boys|girls) again\b",
      "threatens to take the children"),
@@ -154,7 +155,7 @@ _ANCHORS = [
     ("photo", "pic", "video", "vid", "nude", "image", "screenshot", "tape"),
     ("regret", "pay for", "sorry", "get what", "wish"),
     ("watch your back", "one eye", "accidents happen", "anything to happen", "shame if", "been warned",
-     "last warning", "be careful"),
+     "last warning", "be careful", "look behind", "look over"),
     ("kids", "children", "boys", "girls", "son", "daughter", "baby"),
     ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
     ("burn", "torch", "smash", "trash", "slash"),
