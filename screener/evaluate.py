@@ -199,6 +199,8 @@ def write_model_card(model_dir: Path, meta: dict) -> Path:
         f"- {meta.get('n_train', 0)} training examples: {meta.get('train_groups', {})}.",
         "  Project-written messages by separate writers in many voices (see `data/README.md`), plus public",
         "  ordinary SMS (UCI, CC BY 4.0) and office email (an Enron sample) as negatives, weighted 0.5.",
+        "- Borderline training labels were read a second time: where a second reader and the cross-writer",
+        "  model both disagreed with the writer, the label was changed (`data/reviews/`, `data/README.md`).",
         "- Held-out: `data/corpus/test_*.jsonl`, written by writers who never saw the training files.",
         "",
         "## Results on the held-out split",
