@@ -47,7 +47,7 @@ def addresses(values, region: str) -> set[str]:
     return {normalize_sender(v, region) for v in ([values] if isinstance(values, str) else values)}
 
 
-def user_region(persona: dict, folder: Path) -> str:
+def user_region(persona: dict, later: list[dict]) -> str:
     """The user's own region: `user.region` if given, else the region of the international numbers
     the persona's later messages were sent to (an Irish user, +353, whose blocked mother lives in
     Perth), else the persona's."""
@@ -57,7 +57,7 @@ def user_region(persona: dict, folder: Path) -> str:
     import phonenumbers
 
     regions = Counter()
-    for record in load(folder / "later.jsonl"):
+    for record in later:
         for to in record.get("to", []):
             if to.startswith("+"):
                 try:
@@ -123,12 +123,15 @@ def title(folder: Path) -> str:
 def persona_section(folder_root: Path, personas: list) -> str:
     benign = load(folder_root / "benign.jsonl")
     rows, caught, total, fp, nb, hard, held_all_benign, afterwards = [], 0, 0, 0, 0, [], [], 0
+    laters, regions = [], []   # each persona's later messages and the user's region, read once
     for persona, folder in personas:
         user = persona["user"]
-        region = user_region(persona, folder)
+        later = load(folder / "later.jsonl")
+        region = user_region(persona, later)
+        laters.append(later)
+        regions.append(region)
         mine = addresses(user.get("emails", []) + user.get("phones", []), region)
         own_benign = [b for b in benign if addresses(b.get("to", []), region) & mine]
-        later = load(folder / "later.jsonl")
         results = screen(config_text(user, region, [(persona, folder)]), later + own_benign)
         bad = [r for r in results if r["expected"] and not (r["action"] == "quarantine" and r["blocked_person"] == r["expected"])]
         held_benign = [r for r in results if not r["expected"] and r["action"] == "quarantine"]
@@ -145,11 +148,10 @@ def persona_section(folder_root: Path, personas: list) -> str:
                     f"{len(held_benign)}/{n_benign} |")
         hard += [f"{r['id']}: {r['sender_status']}" for r in bad] + [f"{r['id']}: held" for r in held_benign]
     # all of them blocked at once: attribution among several people
-    all_later = [r for _, f in personas for r in load(f / "later.jsonl")]
+    all_later = [r for later in laters for r in later]
     joint = []
-    for persona, folder in personas:
-        cfg = config_text(persona["user"], user_region(persona, folder), personas)
-        joint += screen(cfg, load(folder / "later.jsonl"))
+    for (persona, _), later, region in zip(personas, laters, regions):
+        joint += screen(config_text(persona["user"], region, personas), later)
     held_by_content = sum(1 for r in held_all_benign if "manipulative (" in r["reasons"][-1]["detail"])
     benign_afterwards = sum(1 for r in held_all_benign if _afterwards(r))
     right = sum(1 for r in joint if r["action"] == "quarantine" and r["blocked_person"] == r["expected"])
@@ -181,7 +183,8 @@ def public_section(personas: list) -> str | None:
     if not sets:
         return None
     persona, folder = personas[0]
-    screener = screener_for(config_text(persona["user"], user_region(persona, folder), personas))
+    region = user_region(persona, load(folder / "later.jsonl"))
+    screener = screener_for(config_text(persona["user"], region, personas))
     rows, held_all, n_all = [], 0, 0
     for n, (name, msgs) in enumerate(sets.items()):
         # A fresh sender for each message: nobody is established, the harshest case.

@@ -58,7 +58,8 @@ _LOCATING = re.compile(rf"(?:{_ADDRESS})|(?:{_SCHEDULE})")
 # A questionnaire's line that asks for the address, the workplace or the children's school by
 # itself, no verb and often no question mark: "1. Your current address", "- Home address",
 # "2. Your employer and office location", "4. The name of the school she attends".
-_ITEM = r"(?:^|\n)[ \t]*(?:\d{1,2}[.)]|[-•*·]|[a-z][.)])[ \t]*"
+_MARKER = r"\d{1,2}[.)]|[-•*·]"   # a list line's number or bullet
+_ITEM = rf"(?:^|\n)[ \t]*(?:{_MARKER}|[a-z][.)])[ \t]*"   # here also lettered ("a)", "b.")
 _LISTED = re.compile(
     rf"{_ITEM}(?:(?:your|ur|yr|the) )?(?:(?:current|new|home|full|postal|street|residential|house|second caregiver'?s?"
     r"|caregiver'?s?) )*(?:home address|address|postcode|post code|zip code|street address)"
@@ -128,7 +129,7 @@ _HOUSEHOLD_ANCHORS = ("nights", "r moved", "r moving", "r living", "r staying", 
                       "a staying", "marr", " out with", "time with", "socialise")   # "partner moved", "fella living"...
 PRYING_SCORES = (0.5, 0.8, 1.0)   # one such question, two, three or more: a questionnaire about the user's life
 _QUESTION_REST = re.compile(r"[^.!\n]{0,160}\?")
-_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}[.)]|[-•*·])\s*")   # a numbered or bulleted line of a questionnaire
+_LIST_ITEM = re.compile(rf"\s*(?:{_MARKER})\s*")   # a numbered or bulleted line of a questionnaire
 
 _UNMASKING = re.compile(
     r"\b(?:that was me|it was me all along|it was me|(?:it'?s|its) me not \w+|i made (?:that|it|her|him) up"
