@@ -142,6 +142,7 @@ def test_probing_anchors_lose_nothing(texts):
      "told her you weren't "),
     ("a man who said he was her father asked to collect her. We did not release her.", "did not release"),
     ("Thought you should know, someone was asking about you at the gym", "Thought you should know"),
+    ("Heads up, Dave was round the club last night", "Heads up"),
 ])
 def test_a_warning_about_someone_is_read(text, said):
     from screener.signals.warning_lexicon import protective_warning
@@ -155,6 +156,8 @@ def test_a_warning_about_someone_is_read(text, said):
     "she wanted you to know she still loves you", "i want you to know that you're forgiven too",
     "Just wanted to let you know I'm thinking of you", "I have to warn you, answer or I'm coming round",
     "Can you let me know when you're free?", "I didn't tell you the whole story",
+    # a heads up about nobody: from a new number, the sender is the one watching
+    "Porch light's out again. Just a heads up.", "heads up ur bins are still out lol",
 ])
 def test_pleas_threats_and_ordinary_words_are_not_warnings(text):
     from screener.signals.warning_lexicon import protective_warning

@@ -21,6 +21,14 @@ _WARNING = re.compile(
     r"|\b(?:didn'?t|did not|wouldn'?t|won'?t|never) (?:tell|give|say|confirm) (?:him|her|them) (?:anything|where|when|your|ur)\b"
     r"|\btold (?:him|her|them) (?:you (?:weren'?t|were not|aren'?t|are not|don'?t) |nothing\b)"
     r"|\b(?:didn'?t|did not) (?:release|let (?:him|her|them) (?:in|take|up))\b")
+# Who the warning is about: a third person, by pronoun or description, or someone asking after the user.
+# "Porch light's out again. Just a heads up." names nobody: from a new number that is a sign of watching.
+_SOMEONE = re.compile(
+    r"\b(?:he|she|they|him|her|them|his|hers|someone|somebody|some ?one|anyone|anybody|a (?:man|woman|guy|bloke|"
+    r"lady|fella|lad|girl|boy|person|car|van|truck)|(?:your|ur) (?:ex|husband|wife|dad|mum|mom|father|mother)|asking|"
+    r"asked|looking for|enquiring|inquiring)\b")
+# A name in mid-sentence: "Heads up, Dave was round the club" (not "I", nor a sentence's first word).
+_NAMED = re.compile(r"(?<![.!?\n]\s)(?<!^)\b(?!I\b)[A-Z][a-z]+")
 # Not "I just wanted you to know...", which opens many a plea to come back ("...that you're forgiven"),
 # nor "I have to warn you", which opens many a threat.
 _ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would want",
@@ -28,10 +36,11 @@ _ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would w
 
 
 def protective_warning(text: str) -> Reason | None:
-    """A warning about someone ("heads up", "she didn't tell him anything"), or None."""
+    """A warning about someone ("heads up", "she didn't tell him anything"), or None. The
+    warning must be about someone: a "heads up" that names nobody is not one."""
     text, low = plain(text)
     m = search_anchored(_WARNING, _ANCHORS, low)
-    if m is None:
+    if m is None or not (_SOMEONE.search(low) or _NAMED.search(text)):
         return None
     return Reason("protective_warning", 1.0, f"warns the user about someone ('{quote(text, low, m)}'): "
                                              "for the user to read, not a go-between's plea")
