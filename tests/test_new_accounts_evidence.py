@@ -288,6 +288,10 @@ def test_consumer_isp_mailboxes_are_personal_accounts(sender, throwaway):
     ("juniorbluebirds.survey@outlook.com", "survey"), ("pta.beechlane@gmail.com", "pta"),
     ("harwoodpm.leasing@gmail.com", "leasing"), ("frontoffice.tamiamioaks@gmail.com", "office"),
     ("seating.collingwoodmembers@gmail.com", "members"),
+    # desk roles and desk work: a treasurer, a study, a register's records, a front desk, notices
+    ("treasurer.northside.ringette@gmail.com", "treasurer"), ("familiesandageing.study@outlook.com", "study"),
+    ("petregister.records@outlook.com", "regist"), ("animalhospital.front@gmail.com", "hospital"),
+    ("city.parking.notices@gmail.com", "parking"), ("staff.experience.clp@gmail.com", "staff"),
     ("team.manager.lynxu13@gmail.com", ""), ("amy.hart1990@gmail.com", ""), ("hrothgar.b@gmail.com", ""),        # a person's address; 'hr' only as a word
     ("survey@melbournefitnessreview.com.au", ""),                        # an organisation's own domain
     ("+447700900555", ""),

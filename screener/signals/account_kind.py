@@ -71,9 +71,13 @@ def users_family(msg: Message, surname: str) -> bool:
 # writes from Gmail and names the players.
 _DESK_IN_NAME = re.compile(r"survey|feedback|questionnaire|research|recruit|talent|career|committee|booking"
                            r"|membership|giveaway|promo|reward|enquir|inquir|customer|helpdesk|support|attendance"
-                           r"|admission|lettings|leasing|registrar|billing|office|members(?!hip)")   # also run together: 'frontoffice'
+                           r"|admission|lettings|leasing|regist|billing|office|members(?!hip)"   # also run together: 'frontoffice'
+                           r"|treasurer|secretary|stud(?:y|ies)|records|reservation|notices|notification|reminder"
+                           r"|appointment|quotes|reviews|volunteer|coordinator|intake|wellbeing|outreach|welfare"
+                           r"|offers|fixtures|lostproperty|reunion|alumni|claims|clinic|hospital|surgery|dental"
+                           r"|parking|payroll|prize")
 _DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "office", "events", "official", "members", "reception",
-               "hello", "contact", "accounts", "orders", "sales"}
+               "hello", "contact", "accounts", "orders", "sales", "staff", "front", "fees", "poll", "desk"}
 POSING = 0.35
 
 
