@@ -138,9 +138,14 @@ def decide(ev: Evidence, blocked_names: tuple[str, ...], quarantine_unknown_mani
         relays = "relay" in ev.tags
         # Someone who relayed before and now names the person again, with any tactic, is still a go-between.
         again = ev.relayed_for is not None and mention.person is not None and bool(ev.tags)
-        if relays or again:
+        # A stranger's pretext that turns to the relationship and names the person ("Sorry I should have
+        # said, it's for your mum Glenys"): whatever the model makes of the tone, a go-between.
+        pretext = "pretext" in signals and mention.person is not None
+        if relays or again or pretext:
             why = Reason("policy", 1.0, "relays or pleads for " + (person or "the blocked person")
-                         + f" ({mention.detail})" + ("; relayed for them before" if again and not relays else ""))
+                         + f" ({mention.detail})" + ("; relayed for them before" if again and not relays else
+                                                     "; a stranger's pretext turns to them" if pretext and not relays
+                                                     else ""))
             return Decision("quarantine", alert, "intermediary", person, why)
 
     # A confident relay with no name or role ("he's heartbroken, you should call him"):

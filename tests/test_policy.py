@@ -28,6 +28,7 @@ FIRST_NAME = Reason("display_name", 0.15, "first name only", A)
 SIGNED = Reason("self_identification", 0.9, "signs as Al", A)
 NEWNUM = Reason("new_contact_announced", 0.5, "new number")
 MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
+PRETEXT = Reason("pretext", 0.6, "a stranger who introduced themselves in an earlier message now turns to the relationship")
 
 
 @pytest.mark.parametrize("evidence, action, status, person, alert", [
@@ -44,6 +45,10 @@ MENTION = Reason("mentions_blocked", 0.8, "mentions Alex", A)
     (ev(NEAR, NEWNUM, tags=("love_bombing",), seen=5), "quarantine", "suspected_alias", A, False),
     (ev(MENTION, tags=("relay",)), "quarantine", "intermediary", A, False),
     (ev(MENTION), "deliver", "unknown", None, False),
+    # a stranger's pretext that turns to the relationship and names the person: a go-between
+    (ev(PRETEXT, MENTION, seen=1), "quarantine", "intermediary", A, False),
+    (ev(PRETEXT, seen=1), "deliver", "known", None, False),
+    (ev(PRETEXT, MENTION, seen=1, warning=True), "deliver", "known", None, False),
     (ev(MENTION, tags=("guilt_tripping",), relayed=A, seen=5), "quarantine", "intermediary", A, False),
     # "ok it's me on my mom's phone" from the number that pleaded for Alex: Alex on the go-between's phone
     (ev(NEWNUM, relayed=A, seen=1), "quarantine", "suspected_alias", A, False),
