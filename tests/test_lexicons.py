@@ -163,3 +163,11 @@ def test_pleas_threats_and_ordinary_words_are_not_warnings(text):
     from screener.signals.warning_lexicon import protective_warning
 
     assert protective_warning(text) is None
+
+
+def test_a_questionnaires_lines_are_quoted_without_their_numbers_bullets_or_letters():
+    from screener.signals.locating import probing_reasons
+
+    text = "Please reply:\na) Your current address\n2.Your employer\n- Home address\n"
+    (found,) = probing_reasons(text, throwaway=True, wrote_before=False)
+    assert found.detail.endswith("('Your current address', 'Your employer', 'Home address')")

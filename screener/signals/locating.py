@@ -214,10 +214,12 @@ def _asked(signal: str, scores: tuple, asked: list, text: str, low: str, said) -
     return Reason(signal, scores[min(len(asked), len(scores)) - 1], f"{said(len(asked))} ('{quoted}')")
 
 
+_QUOTED_ITEM = re.compile(rf"\s*(?:(?:{_MARKER})[ \t]*|[a-zA-Z][.)][ \t]+)?")   # a quoted line's number, bullet or letter
+
+
 def _unlisted(words: str) -> str:
-    """The words of a questionnaire's line without its number or bullet ("Your current address")."""
-    item = _LIST_ITEM.match(words)
-    return words[item.end():] if item else words
+    """The words of a questionnaire's line without its number, bullet or letter ("Your current address")."""
+    return words[_QUOTED_ITEM.match(words).end():]
 
 
 def _may_ask(low: str) -> bool:
