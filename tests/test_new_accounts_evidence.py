@@ -337,6 +337,35 @@ def test_a_number_saved_as_mam_that_signs_mam_is_the_users_own_mother(tmp_path):
     assert evidence("Mam") == set()                                   # saved as Mam: the user's mam
     assert evidence("") == {"self_identification"}                    # unsaved number signing 'Mam'
     assert evidence("Orla") >= {"display_name", "self_identification"}   # saved under the blocked person's name
+    assert evidence("Glenda") == set()              # saved under another name: 'Mam' is Glenda's, a mother-in-law
+
+
+def test_a_saved_contacts_borrowed_phone_still_signs_as_the_blocked_parent(tmp_path):
+    (tmp_path / "c.toml").write_text(CO_PARENT)
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    msg = Message(id="1", sender="+353871110000", channel="sms", sender_name="Glenda",
+                  body="on glendas phone, mine is dead. the kids are fine. Love Mam")
+    assert [r.signal for r in identity.self_identification(msg, index)] == ["self_identification"]
+
+
+@pytest.mark.parametrize("body", [
+    "How are you going after the call with your mum? Here if you want to vent xx",
+    "ur mam here again asking about you, she never stops",
+])
+def test_somebodys_mum_here_is_not_an_introduction(tmp_path, body):
+    (tmp_path / "c.toml").write_text(CO_PARENT)
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    msg = Message(id="1", sender="+353871110000", channel="sms", body=body)
+    assert identity.self_identification(msg, index) == []
+
+
+def test_a_single_letter_nickname_is_not_a_mention(tmp_path):
+    """Signs 'S': "she's" folds to "she s", and is no mention of her."""
+    (tmp_path / "c.toml").write_text('[user]\nname = "Callum Reid"\nregion = "GB"\n[[blocked]]\nname = "Shauna McIlwaine"\n'
+                                     'nicknames = ["Shaunie", "S"]\nphones = ["07700 900100"]\n')
+    index = identity.IdentityIndex.from_config(load_config(tmp_path / "c.toml"))
+    msg = Message(id="1", sender="+447700900555", channel="sms", body="she's got the keys, granny's at the door")
+    assert identity.mentions(msg, index) == []
 
 
 @pytest.mark.parametrize("body, weak", [

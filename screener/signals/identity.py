@@ -436,12 +436,16 @@ def _name_reasons(msg: Message, people: list, index: IdentityIndex, announce) ->
     tail = _sign_form("\n".join(text.strip().splitlines()[-3:])[-120:])
     head = fold_name_keep_lines(text.strip()[:160])
     display = fold_name(msg.sender_name or split_display(msg.sender)[0]).split()
-    family_contact = _saved_as_family(msg)   # a number saved as 'Mam' that signs 'Love Mam' is the user's mam
+    # A number saved as 'Mam' that signs 'Love Mam' is the user's mam, and one saved under another name
+    # ('Glenda') that signs 'Love Mum x' is that person (a mother-in-law), unless it says the phone is
+    # borrowed or the name is the blocked person's own.
+    family_contact = _saved_as_family(msg)
+    saved_other = bool(saved_contact(msg)) and not announce
     lines = None   # the whole text folded line by line, when a signature line is looked for
     for person in people:
         best = None
         for signs_re, intro_re, base, roles, line_re in _name_patterns(person, index):
-            if roles and family_contact:
+            if roles and (family_contact or (saved_other and not set(display) & {person.first, person.last})):
                 continue
             signs, intro = signs_re.search(tail), intro_re.search(head)
             if not (signs or intro) and line_re is not None:
@@ -588,10 +592,15 @@ def _name_patterns(person: PersonIndex, index: IdentityIndex) -> list:
                 owner = _OWNER_WORDS if names is roles and not person.childrens_parent else ""
                 out.append((re.compile(rf"(?:^|\n|\b(?:{before}),?\s*){owner}(?:{alt})\b[\s.!x]*$"),
                             re.compile(rf"\b(?:it'?s|it s|its|this is|it is|im|i'?m|i m|i am)\s+{owner}(?:{alt})\b"
-                                       rf"|(?<!is )(?<!was )(?<!be )\b(?:{alt})\s+here\b"),
+                                       rf"|{_NOT_OWNED}\b(?:{alt})\s+here\b"),
                             base, names is roles, line))
         _PATTERN_CACHE[key] = out
     return _PATTERN_CACHE[key]
+
+
+# Before "Mum here": not "that is", and not somebody's ("after the call with your mum? Here if you want
+# to vent" folds to "your mum here").
+_NOT_OWNED = "".join(f"(?<!{w} )" for w in ("is", "was", "be", "your", "ur", "yr", "my", "his", "her", "their", "the"))
 
 
 def _name_regex(name: str, person: PersonIndex, full: str) -> str:
@@ -768,7 +777,7 @@ def mentions(msg: Message, index: IdentityIndex) -> list[Reason]:
             for n in (person.first, *person.nicknames):
                 if n in ROLE_WORDS:   # "my dad", "thanks mum": somebody's parent, not a name
                     continue
-                if n and (n in words if " " not in n else n in folded) and n not in index.user_names:
+                if len(n) >= 2 and (n in words if " " not in n else n in folded) and n not in index.user_names:
                     hit = n
                     break
         kin = _introduced_as_kin(lowered, person)
