@@ -76,7 +76,8 @@ _DESK_IN_NAME = re.compile(r"survey|feedback|questionnaire|research|recruit|tale
                            r"|appointment|quotes|reviews|volunteer|coordinator|intake|wellbeing|outreach|welfare"
                            r"|offers|fixtures|lostproperty|reunion|alumni|claims|clinic|hospital|surgery|dental"
                            r"|parking|payroll|prize")
-_DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "office", "events", "official", "members", "reception",
+# Whole words only ('hr' is no desk in 'hrothgar'); 'office' and 'members' are read anywhere, above.
+_DESK_WORDS = {"hr", "pta", "pto", "info", "admin", "events", "official", "reception",
                "hello", "contact", "accounts", "orders", "sales", "staff", "front", "fees", "poll", "desk"}
 POSING = 0.35
 

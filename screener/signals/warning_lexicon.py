@@ -24,7 +24,7 @@ _WARNING = re.compile(
 # Who the warning is about: a third person, by pronoun or description, or someone asking after the user.
 # "Porch light's out again. Just a heads up." names nobody: from a new number that is a sign of watching.
 _SOMEONE = re.compile(
-    r"\b(?:he|she|they|him|her|them|his|hers|someone|somebody|some ?one|anyone|anybody|a (?:man|woman|guy|bloke|"
+    r"\b(?:he|she|they|him|her|them|his|hers|somebody|some ?one|anyone|anybody|a (?:man|woman|guy|bloke|"
     r"lady|fella|lad|girl|boy|person|car|van|truck)|(?:your|ur) (?:ex|husband|wife|dad|mum|mom|father|mother)|asking|"
     r"asked|looking for|enquiring|inquiring)\b")
 # A name in mid-sentence: "Heads up, Dave was round the club" (not "I", nor a sentence's first word).
