@@ -8,6 +8,7 @@ is refused: the screener never screens with an unknown model.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 from dataclasses import dataclass
@@ -162,7 +163,10 @@ class TacticModel:
         label_cols = [self.labels.index(label) for label in labels]
         contributions = vals[:, None] * self.weights[np.ix_(cols, label_cols)]
         ranked = np.argsort(-contributions, axis=0)[: top * 6].T.tolist()   # per label, best rows first
-        col_list, gram_cols = cols.tolist(), grams.cols.tolist()
+        col_list = cols.tolist()
+        # The text's n-grams grouped by column, each group in text order: a column's n-grams by bisection.
+        order = np.argsort(grams.cols, kind="stable")
+        sorted_cols, order = grams.cols[order].tolist(), order.tolist()
 
         named: dict[int, str] = {}   # a column is often among several labels' best
 
@@ -170,16 +174,13 @@ class TacticModel:
             """The n-gram hashed to this column; when two share it, the word pair (more telling)."""
             if col in named:
                 return named[col]
-            names, start = [], 0
-            while len(names) < 3:   # every occurrence, until three different n-grams are seen
-                try:
-                    k = gram_cols.index(col, start)
-                except ValueError:
-                    break
-                name = grams.name(k)
+            names = []
+            for i in range(bisect.bisect_left(sorted_cols, col), bisect.bisect_right(sorted_cols, col)):
+                name = grams.name(order[i])
                 if name not in names:
                     names.append(name)
-                start = k + 1
+                    if len(names) == 3:   # every occurrence, until three different n-grams are seen
+                        break
             found = [n for n in names if n not in EXPLAIN_STOPWORDS] or names or [""]
             named[col] = max(found, key=lambda n: " " in n)
             return named[col]

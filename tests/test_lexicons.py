@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from screener.signals import plain, safety_lexicon
+from screener.signals import AnchorGate, plain, safety_lexicon
 from tests.conftest import ROOT
 
 
@@ -36,6 +36,14 @@ def test_safety_anchors_lose_nothing(texts):
         expected = {why for rx, why in slow if rx.search(t)}
         found = {r.detail.split(": '")[0] for r in safety_lexicon.safety_reasons(text)}
         assert found == expected, text
+
+
+def test_an_anchor_gate_finds_every_anchor_even_inside_or_overlapping_another():
+    gate = AnchorGate([("skill",), ("kill", "hurt"), ("kil",), ("ill b",), ("zzz",)])
+    assert gate.open("she has no skill") == 0b111
+    assert gate.open("i will be there") == 0b1000
+    assert gate.open("nothing here") == 0
+    assert gate.open("") == 0
 
 
 def test_safety_quotes_the_senders_words():

@@ -89,6 +89,8 @@ def test_ordinary_lists_do_not_ask_where_the_user_is(body):
     "Are you still in the office? I'm downstairs",
     "We're planning to move house next spring, so the flat will be free",   # not asking
     "Have you seen the new school? The kids love it",
+    "karma doesnt forget ur address babe",                                 # "get" inside "forget"
+    "I'll pick her up at 3.15pm and return her to your address by 5",      # "pm" is the time, not a message
 ])
 def test_ordinary_messages_do_not_ask_where_the_user_is(body):
     assert locating_reason(body) is None

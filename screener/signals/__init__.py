@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import ahocorasick
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -53,6 +55,38 @@ def search_anchored(pattern: re.Pattern, anchors, low: str):
     """`pattern`'s first match in `low`, trying the regex only when one of `anchors` (words
     the pattern cannot match without) is in the text: most texts hold none."""
     return pattern.search(low) if any(map(low.__contains__, anchors)) else None
+
+
+class AnchorGate:
+    """Which of several patterns can match a text, found in one pass over it: each pattern has
+    anchors (words it cannot match without), and the text is scanned once for all of them
+    (Aho-Corasick) rather than once per anchor. Most texts hold the anchors of few patterns, so
+    most regex work is skipped, and the scan costs the same however many anchors there are.
+    """
+
+    def __init__(self, anchor_sets):
+        self._sets = [tuple(anchors) for anchors in anchor_sets]
+        self._automaton = None   # built on first use: nothing runs on import
+
+    def _built(self):
+        masks: dict[str, int] = {}
+        for i, anchors in enumerate(self._sets):
+            for anchor in anchors:
+                masks[anchor] = masks.get(anchor, 0) | 1 << i
+        automaton = ahocorasick.Automaton()
+        for anchor, mask in masks.items():
+            automaton.add_word(anchor, mask)
+        automaton.make_automaton()
+        self._automaton = automaton
+        return automaton
+
+    def open(self, low: str) -> int:
+        """A bit mask: bit i is set when one of pattern i's anchors is in `low`."""
+        automaton = self._automaton or self._built()
+        mask = 0
+        for _, bits in automaton.iter(low):
+            mask |= bits
+        return mask
 
 
 def any_at_word_start(patterns) -> re.Pattern:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screener.signals import Reason, plain, quote, search_anchored
+from screener.signals import AnchorGate, Reason, plain, quote
 
 _P = [
     (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b"
@@ -189,6 +189,7 @@ assert len(_ANCHORS) == len(_P) and len(_STRONG_ANCHORS) == len(_STRONG)
 PATTERNS = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_P, _ANCHORS)]
 STRONG = [(re.compile(p), why, anchors) for (p, why), anchors in zip(_STRONG, _STRONG_ANCHORS)]
 EVERY = STRONG + PATTERNS
+_GATE = AnchorGate(anchors for _, _, anchors in EVERY)   # STRONG first: its bits are the low ones
 
 
 def safety_reasons(text: str, supported: bool = True) -> list[Reason]:
@@ -196,8 +197,8 @@ def safety_reasons(text: str, supported: bool = True) -> list[Reason]:
     model support (`supported` False), only the plainly dangerous forms."""
     text, low = plain(text)
     found = []
-    for pattern, why, anchors in (EVERY if supported else STRONG):
-        m = search_anchored(pattern, anchors, low)
-        if m:
+    gate = _GATE.open(low)
+    for i, (pattern, why, _) in enumerate(EVERY if supported else STRONG):
+        if gate >> i & 1 and (m := pattern.search(low)):
             found.append(Reason("safety_phrase", 0.9, f"{why}: '{quote(text, low, m).strip()}'"))
     return found
