@@ -166,6 +166,7 @@ def test_a_warning_about_someone_is_read(text, said):
     "Can you let me know when you're free?", "I didn't tell you the whole story",
     # a heads up about nobody: from a new number, the sender is the one watching
     "Porch light's out again. Just a heads up.", "heads up ur bins are still out lol",
+    "Just a heads up\nPorch light's out again",   # a line's first word is not a name
 ])
 def test_pleas_threats_and_ordinary_words_are_not_warnings(text):
     from screener.signals.warning_lexicon import protective_warning

@@ -27,8 +27,8 @@ _SOMEONE = re.compile(
     r"\b(?:he|she|they|him|her|them|his|hers|somebody|some ?one|anyone|anybody|a (?:man|woman|guy|bloke|"
     r"lady|fella|lad|girl|boy|person|car|van|truck)|(?:your|ur) (?:ex|husband|wife|dad|mum|mom|father|mother)|asking|"
     r"asked|looking for|enquiring|inquiring)\b")
-# A name in mid-sentence: "Heads up, Dave was round the club" (not "I", nor a sentence's first word).
-_NAMED = re.compile(r"(?<![.!?\n]\s)(?<!^)\b(?!I\b)[A-Z][a-z]+")
+# A name in mid-sentence: "Heads up, Dave was round the club" (not "I", nor a sentence's or a line's first word).
+_NAMED = re.compile(r"(?<![.!?\n]\s)(?<!^)(?<!\n)\b(?!I\b)[A-Z][a-z]+")
 # Not "I just wanted you to know...", which opens many a plea to come back ("...that you're forgiven"),
 # nor "I have to warn you", which opens many a threat.
 _ANCHORS = ("heads", "you should", "ought to", "might want", "need to", "would want",
