@@ -44,6 +44,7 @@ def test_an_anchor_gate_finds_every_anchor_even_inside_or_overlapping_another():
     assert gate.open("i will be there") == 0b1000
     assert gate.open("nothing here") == 0
     assert gate.open("") == 0
+    assert AnchorGate([()]).open("anything") == AnchorGate([]).open("anything") == 0
 
 
 def test_safety_quotes_the_senders_words():

@@ -82,8 +82,10 @@ class AnchorGate:
 
     def open(self, low: str) -> int:
         """A bit mask: bit i is set when one of pattern i's anchors is in `low`."""
-        automaton = self._automaton or self._built()
+        automaton = self._built() if self._automaton is None else self._automaton
         mask = 0
+        if not len(automaton):   # no anchors at all: nothing can match
+            return mask
         for _, bits in automaton.iter(low):
             mask |= bits
         return mask

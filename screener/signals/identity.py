@@ -22,7 +22,7 @@ from screener.normalize import (
     normalize_sender,
     split_display,
 )
-from screener.signals import Reason, lower, quote, search_anchored
+from screener.signals import AnchorGate, Reason, lower, quote, search_anchored
 from screener.signals.account_kind import saved_contact
 from screener.signals.speaks_for import FATHER, MOTHER
 
@@ -684,13 +684,14 @@ def _may_be_users_parent(person: PersonIndex, same: frozenset[str]) -> bool:
     return bool(said & same) or not (said & (_ANY_PARENT - same))
 
 
-def _name_words(person: PersonIndex) -> re.Pattern:
-    """Any word of the person's names: a text holding none of them cannot name them."""
+def _name_words(person: PersonIndex) -> tuple[AnchorGate, re.Pattern]:
+    """Any word of the person's names: a text holding none of them cannot name them (the gate
+    finds the words anywhere in one pass, the pattern only as whole words)."""
     found = _TOKEN_CACHE.get(person.name)
     if found is None:
         words = {w for n in (*person.names, person.first, *person.nicknames) for w in n.split() if w}
         alt = "|".join(sorted(map(re.escape, words), key=len, reverse=True)) or "(?!)"
-        found = _TOKEN_CACHE[person.name] = re.compile(rf"\b(?:{alt})\b")
+        found = _TOKEN_CACHE[person.name] = AnchorGate([words]), re.compile(rf"\b(?:{alt})\b")
     return found
 
 
@@ -698,7 +699,8 @@ _TOKEN_CACHE: dict = {}
 
 
 def _may_name(low: str, person: PersonIndex) -> bool:
-    return _name_words(person).search(low) is not None
+    gate, pattern = _name_words(person)
+    return bool(gate.open(low)) and pattern.search(low) is not None
 
 
 def _name_form(text: str, lowered: str) -> str:
