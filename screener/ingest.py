@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from screener import hold_earlier
 from screener.message import Message
-from screener.screening import ScreenState, Screener, Verdict
+from screener.screening import SENDER_STYLE_MESSAGES, ScreenState, Screener, Verdict, remember_text
 from screener.signals import Reason, burst, carry, style
 from screener.store import Incoming, Store, now
 
@@ -30,18 +30,24 @@ def screen_state(store: Store) -> ScreenState:
     attributed new senders (for bursts), so evidence adds up across a restart or two
     imports as it does within one run."""
     state = ScreenState()
-    # Each sender's first few records come with the row, for its introduction; the others are not read.
+    # Each sender's first few records come with the row, for its introduction and its style as a
+    # whole; the others are not read.
+    first = max(INTRO_MESSAGES, SENDER_STYLE_MESSAGES - 1)
     for key, status, person, reasons, record in store.conn.execute(
             "SELECT sender_key, sender_status, blocked_person, reasons, CASE WHEN ROW_NUMBER() OVER "
             "(PARTITION BY sender_key ORDER BY id) <= ? THEN record END FROM messages WHERE sender_key IS NOT NULL "
-            "AND sender_key != '' ORDER BY id", (INTRO_MESSAGES,)):
-        state.seen[key] = state.seen.get(key, 0) + 1
+            "AND sender_key != '' ORDER BY id", (first,)):
+        nth = state.seen.get(key, 0)
+        state.seen[key] = nth + 1
         if status == "suspected_alias" and person:
             state.suspected.setdefault(key, person)
         elif status == "intermediary" and person:
             state.go_betweens.setdefault(key, person)
         if status not in ("blocked", "trusted"):   # as the live path: not for an exact match
-            _carry_from_store(state, key, reasons, record)
+            message = Message.from_dict(json.loads(record)) if record is not None else None
+            _carry_from_store(state, key, reasons, message if nth < INTRO_MESSAGES else None)
+            if message is not None:
+                remember_text(state, key, message.text, nth)
     # The newest attributed new senders, for bursts that span a restart.
     attributed = store.conn.execute(
         "SELECT sender_key, blocked_person, record FROM messages WHERE sender_status IN ('suspected_alias', "
@@ -52,13 +58,13 @@ def screen_state(store: Store) -> ScreenState:
     return state
 
 
-def _carry_from_store(state: ScreenState, key: str, reasons_json: str, record: str | None) -> None:
-    """`record`: the message's input record when it is one of the sender's first few, else None."""
+def _carry_from_store(state: ScreenState, key: str, reasons_json: str, message: Message | None) -> None:
+    """`message`: the message as received when it is one of the sender's first few, else None."""
     found = [_reason_of(r) for r in json.loads(reasons_json or "[]") if r.get("signal") in carry.CARRIED]
     earlier = carry.for_sender(state.earlier, key)
     intro = None
-    if earlier.intro is None and record is not None:
-        intro = style.introduction(Message.from_dict(json.loads(record)))
+    if earlier.intro is None and message is not None:
+        intro = style.introduction(message)
     carry.remember(state.earlier, key, earlier, intro, found)
 
 

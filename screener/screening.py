@@ -50,6 +50,11 @@ class Verdict:
         }
 
 
+# A new sender's first messages are read together for its writing style (`Screener._sender_style`).
+SENDER_STYLE_MESSAGES = 6
+SENDER_STYLE_CHARS = 500   # of each (a long email has its own style; memory stays small for 20,000 senders)
+
+
 @dataclass
 class ScreenState:
     """What screening remembers between messages (the store will persist it)."""
@@ -59,6 +64,20 @@ class ScreenState:
     go_betweens: dict[str, str] = field(default_factory=dict)  # sender key -> person they relayed for
     recent: list = field(default_factory=list)   # (time, sender key, person, content words) of attributed new senders
     earlier: dict = field(default_factory=dict)   # sender key -> evidence.SenderEvidence from its earlier messages
+    texts: dict = field(default_factory=dict)     # sender key -> its first messages' texts (for its style as a whole)
+
+
+def remember_text(state: ScreenState, key: str, text: str, nth: int) -> None:
+    """Keep the text of a new sender's `nth` message (0 for its first) for its style as a whole:
+    the first few only, each cut short (a long email has a style of its own)."""
+    if not key or nth >= SENDER_STYLE_MESSAGES - 1:
+        return
+    texts = state.texts.get(key)
+    if texts is None:
+        if len(state.texts) >= carry.MAX_SENDERS:
+            state.texts.pop(next(iter(state.texts)))   # forget the oldest sender
+        texts = state.texts[key] = []
+    texts.append(text[:SENDER_STYLE_CHARS])
 
 
 class Screener:
@@ -114,6 +133,28 @@ class Screener:
                                                 writer_name=msg.sender_name, probing=probing, unnamed=unnamed,
                                                 user_names=self.index.user_names)]
 
+    def _sender_style(self, msg: Message, key: str, i: int) -> list[Reason]:
+        """A new sender's style over all its messages so far: one short text carries little
+        style, but a new number's five short texts together carry as much as an email. Only
+        for a sender's first few messages (a new account), and only the writing-style part
+        (names are counted per message, and carried)."""
+        earlier = self.state.texts.get(key)
+        if self._style is None or not earlier:
+            return []
+        texts = earlier + [msg.text]
+        combined = "\n".join(texts)
+        vector = style._vectors([combined])[0]
+        vectors, keys, others, sims = self._style
+        mask = others & (keys != keys[i])
+        found = []
+        for name, p in self.profiles.items():
+            for r in style.style_reasons(p, combined, vector, sims[name][mask], writer_name=msg.sender_name,
+                                         user_names=self.index.user_names):
+                if r.signal == "style_match":
+                    found.append(Reason(r.signal, r.score, f"across this sender's {len(texts)} messages: {r.detail}",
+                                        r.person))
+        return found
+
     def _speaks_for(self, msg: Message) -> list[Reason]:
         parents = [(name, p, self.parent_roles[name]) for name, p in self.profiles.items() if self.parent_roles.get(name)]
         if not parents:
@@ -149,6 +190,9 @@ class Screener:
                                                organisation=not throwaway)   # only an own domain is not throwaway
             unnamed = any(r.signal == "new_contact_announced" for r in reasons)   # "It's me. New number"
             reasons += self._style_reasons(msg, i, any(r.signal in ("locating", "prying") for r in probing), unnamed)
+            if self.state.seen.get(key, 0) < SENDER_STYLE_MESSAGES:
+                reasons += self._sender_style(msg, key, i)
+                remember_text(self.state, key, msg.text, self.state.seen.get(key, 0))
             reasons += self._speaks_for(msg)
             earlier = carry.for_sender(self.state.earlier, key)
             reasons += probing

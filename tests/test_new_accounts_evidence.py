@@ -645,3 +645,49 @@ def test_words_almost_nobody_else_writes_count_in_a_short_text(background):
     plain = style_score("fiddlers at the lounge. you always danced wrong, don't deny it")
     assert dialect >= plain + 0.25
     assert dialect * WEIGHTS["style_match"] < 0.9   # still never enough alone
+
+
+def _welsh_mam(tmp_path):
+    """A blocked mother with a short history in a voice of her own (Welsh words, '...', '🙈')."""
+    history = ["morning cariad... did you sleep? 🙈", "tidy. ill pick the boys up now in a minute", "ta-ra cariad x",
+               "ach its chucking it down again... typical 🙈", "now in a minute i said!! stop mithering",
+               "cwtch for the boys from mam x", "tidy job on the shed cariad", "where to is the big coat to? 🙈",
+               "lush tea tonight... ta-ra x", "proper tamping i am... ring me", "cariad you left the gate open again",
+               "ych a fi the state of the kitchen 🙈"]
+    (tmp_path / "h.jsonl").write_text("".join(
+        json.dumps({"id": f"h{i}", "sender": "+447700900111", "channel": "sms", "body": h,
+                    "date": f"2024-01-{i + 1:02d}T10:00:00"}) + "\n" for i, h in enumerate(history)))
+    (tmp_path / "c.toml").write_text('[user]\nname = "Rhys Morgan"\nregion = "GB"\n[[blocked]]\nname = "Bronwen Pryce"\n'
+                                     'phones = ["07700 900111"]\nhistory = "h.jsonl"\n')
+    return load_config(tmp_path / "c.toml")
+
+
+def _style_by_message(screener, sender, texts):
+    """Per message: (its own style score, the score of the sender's messages read together)."""
+    out = []
+    for i, text in enumerate(texts):
+        v = screener.screen([Message(id=f"{sender}-{i}", body=text, sender=sender, channel="sms",
+                                     date=f"2026-02-{i + 1:02d}T10:00:00")])[0]
+        own = [r.score for r in v.reasons if r.signal == "style_match" and not r.detail.startswith(carry.EARLIER)
+               and "across this sender's" not in r.detail]
+        together = [r for r in v.reasons if r.detail.startswith("across this sender's")]
+        out.append((max(own, default=0.0), together[0] if together else None))
+    return out
+
+
+def test_a_new_senders_short_texts_are_read_together_for_style(tmp_path, model):
+    from screener.screening import SENDER_STYLE_MESSAGES
+
+    config = _welsh_mam(tmp_path)
+    screener = Screener(config, model)
+    hers = _style_by_message(screener, "+447700900555", ["you up cariad 🙈", "tidy... the rain now",
+                                                         "now in a minute then", "ta-ra x"])
+    assert hers[0][1] is None                                 # one message: nothing to read together
+    together = hers[-1][1]
+    assert together.detail.startswith("across this sender's 4 messages: writes ") and together.person == "Bronwen Pryce"
+    assert together.score >= 0.5 and together.score > 2 * max(own for own, _ in hers)   # each alone says little
+    theirs = _style_by_message(screener, "+447700900666", ["running late, 10 mins", "ok see you at 6",
+                                                           "did you get the parcel?", "cheers mate"])
+    assert all(t is None or t.score <= 0.2 for _, t in theirs)   # an ordinary stranger's texts, read together
+    more = _style_by_message(screener, "+447700900555", ["x"] * SENDER_STYLE_MESSAGES)
+    assert all(t is None for _, t in more[2:])               # only a new account's first messages are read together

@@ -331,3 +331,19 @@ def test_rebuilt_state_carries_a_go_betweens_evidence_as_the_live_run_did(config
     rebuilt = screen_state(store).earlier[out[0].verdict.sender_key]
     assert {"pretext", "locating"} <= {signal for _, signal in live.best}
     assert rebuilt.best.keys() == live.best.keys() and rebuilt.intro == live.intro
+
+
+def test_rebuilt_state_reads_a_new_senders_first_texts_together_as_the_live_run_did(config, model, store):
+    from screener.ingest import screen_state
+    from screener.screening import SENDER_STYLE_MESSAGES
+
+    screener = screener_for(config, model, store)
+    items = [sms(i, f"text number {i} from a new number", sender="+14155550177") for i in range(SENDER_STYLE_MESSAGES + 2)]
+    items.append(sms(99, "answer me", sender="(415) 555-0142"))
+    out = screen_into_store(screener, store, items, "import")
+    key, blocked = out[0].verdict.sender_key, out[-1].verdict
+    live = screener.state.texts[key]
+    assert len(live) == SENDER_STYLE_MESSAGES - 1 and live[0] == "text number 0 from a new number"
+    rebuilt = screen_state(store).texts
+    assert rebuilt[key] == live
+    assert blocked.sender_status == "blocked" and blocked.sender_key not in rebuilt   # nothing kept for a blocked sender
