@@ -69,6 +69,18 @@ def test_first_name_shown_and_surname_in_the_address_are_the_full_name(index):
     assert reasons_for(index, "sunnydays@gmail.com", name="Alex")["display_name"].score == 0.15
 
 
+def test_a_nickname_with_the_surname_is_the_full_name(index):
+    # "Lexi Morgan ✨" on a new address is Alex Morgan as surely as "Alex Morgan" would be
+    r = reasons_for(index, "x9912@mail.example", name="Lexi Morgan ✨")["display_name"]
+    assert r.score == 0.9 and r.person == "Alex Morgan"
+    assert "display name 'lexi morgan' is Alex Morgan's nickname 'lexi' and surname" in r.detail
+    # with the surname in the address instead, the two fields together give the name
+    assert reasons_for(index, "amorgan2026@gmail.com", name="Lexi")["name_in_address"].score == 0.9
+    # another first name with the surname, or the nickname with another surname, stays weak
+    assert reasons_for(index, "x9912@mail.example", name="Jo Morgan")["display_name"].score == 0.35
+    assert "display_name" not in reasons_for(index, "x9912@mail.example", name="Lexi Jones")
+
+
 @pytest.mark.parametrize("body, name, signed", [
     ("I bought a townhouse. Three bedrooms.\n\nA.", "", True),
     ("not asking for anything\n- A x", "", True),

@@ -203,7 +203,7 @@ def _name_reason(key: str, display_name: str, person: PersonIndex, index: Identi
     shown, address = _display_reason(display_name, person, index), _address_reason(key, display_name, person)
     # "Soren" <kjellbergs2026@gmail.com>: the first name shown and the surname in the address are the full name.
     if shown is not None and address is not None and person.last and person.last in key.split("@")[0] \
-            and person.first in display_name.split():
+            and (person.first in display_name.split() or _first_name_nickname(person, set(display_name.split()))):
         return Reason("name_in_address", 0.9, f"display name '{display_name}' and address {key} together give "
                       f"{person.name}'s full name", person.name)
     return max((r for r in (shown, address) if r is not None), key=lambda r: r.score, default=None)
@@ -215,6 +215,9 @@ def _display_reason(shown: str, person: PersonIndex, index: IdentityIndex) -> Re
         tokens = set(shown.split())
         if shown == full or (person.last and {person.first, person.last} <= tokens):
             return Reason("display_name", 0.9, f"display name '{shown}' is {person.name}'s name", person.name)
+        if person.last and person.last in tokens and (nick := _first_name_nickname(person, tokens)):
+            return Reason("display_name", 0.9, f"display name '{shown}' is {person.name}'s nickname '{nick}' "
+                          "and surname", person.name)
         if person.nicknames and shown in person.nicknames:
             return Reason("display_name", 0.5, f"display name '{shown}' is a nickname of {person.name}", person.name)
         if person.last and person.last in tokens and len(person.last) >= 4:
@@ -223,6 +226,13 @@ def _display_reason(shown: str, person: PersonIndex, index: IdentityIndex) -> Re
             return Reason("display_name", 0.15,
                           f"display name shares only the first name of {person.name} (weak)", person.name)
     return None
+
+
+def _first_name_nickname(person: PersonIndex, tokens: set[str]) -> str:
+    """A one-word nickname that stands for the first name ('bri' for Brielle), among the tokens;
+    not a role word ('mum hatch' could be their mother-in-law) and not the surname itself."""
+    return next((n for n in person.nicknames if " " not in n and n in tokens and n not in ROLE_WORDS
+                 and n != person.last and len(n) >= 2), "")
 
 
 # A display name that is a title, not a person's: "Notes from Resus", "The Comeback Quarter".
