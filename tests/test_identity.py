@@ -81,6 +81,15 @@ def test_a_nickname_with_the_surname_is_the_full_name(index):
     assert "display_name" not in reasons_for(index, "x9912@mail.example", name="Lexi Jones")
 
 
+def test_a_nickname_with_the_surname_in_the_address(index):
+    r = reasons_for(index, "lexi.morgan.art@outlook.com")["name_in_address"]
+    assert r.score == 0.8
+    assert "address lexi.morgan.art@outlook.com contains Alex Morgan's nickname 'lexi' and surname" in r.detail
+    # the initial of their own surname shown is not another surname; a different surname is
+    assert reasons_for(index, "lexi.m.art@outlook.com", name="Lexi M")["name_in_address"].score == 0.4
+    assert reasons_for(index, "lexi.m.art@outlook.com", name="Lexi Jones")["name_in_address"].score == 0.12
+
+
 @pytest.mark.parametrize("body, name, signed", [
     ("I bought a townhouse. Three bedrooms.\n\nA.", "", True),
     ("not asking for anything\n- A x", "", True),

@@ -228,11 +228,14 @@ def _display_reason(shown: str, person: PersonIndex, index: IdentityIndex) -> Re
     return None
 
 
+def _one_word_nicknames(person: PersonIndex) -> list[str]:
+    """The nicknames that stand for the first name ('bri' for Brielle): one word, not a role word
+    ('mum hatch' could be their mother-in-law) and not the surname itself."""
+    return [n for n in person.nicknames if " " not in n and n not in ROLE_WORDS and n != person.last and len(n) >= 2]
+
+
 def _first_name_nickname(person: PersonIndex, tokens: set[str]) -> str:
-    """A one-word nickname that stands for the first name ('bri' for Brielle), among the tokens;
-    not a role word ('mum hatch' could be their mother-in-law) and not the surname itself."""
-    return next((n for n in person.nicknames if " " not in n and n in tokens and n not in ROLE_WORDS
-                 and n != person.last and len(n) >= 2), "")
+    return next((n for n in _one_word_nicknames(person) if n in tokens), "")
 
 
 # A display name that is a title, not a person's: "Notes from Resus", "The Comeback Quarter".
@@ -244,12 +247,18 @@ def _address_reason(key: str, display_name: str, person: PersonIndex) -> Reason 
         local = re.sub(r"[^a-z]", "", key.split("@")[0])
         if person.last and person.first in local and person.last in local:
             return Reason("name_in_address", 0.8, f"address {key} contains {person.name}'s full name", person.name)
+        if person.last and len(person.last) >= 4 and person.last in local \
+                and (nick := next((n for n in _one_word_nicknames(person)
+                                   if len(n) >= 3 and n in local.replace(person.last, " ", 1)), "")):
+            return Reason("name_in_address", 0.8, f"address {key} contains {person.name}'s nickname '{nick}' "
+                          "and surname", person.name)
         if person.last and len(person.last) >= 4 and (local.startswith(person.first[0] + person.last)
                                                         or local.startswith(person.last + person.first[0])):
             return Reason("name_in_address", 0.7, f"address {key} is {person.name}'s initial and surname", person.name)
         shown_tokens = display_name.split()
+        # "Nelle S" shows the initial of their own surname, not another one
         other_surname = person.last and 2 <= len(shown_tokens) <= 3 and person.last not in shown_tokens \
-            and not _TITLE_WORDS & set(shown_tokens)
+            and not _TITLE_WORDS & set(shown_tokens) and person.last[0] not in shown_tokens[1:]
         for nick in person.nicknames:
             nick_plain = re.sub(r"[^a-z]", "", nick)
             if len(nick_plain) >= 4 and nick_plain in local and nick_plain not in ROLE_WORDS:
