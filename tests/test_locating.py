@@ -30,6 +30,11 @@ CO_PARENT = ('[user]\nname = "Naomi Blake"\nregion = "GB"\n[[blocked]]\nname = "
     ("2. Are you planning to move house in the next year?", "Are you planning to move house"),
     ("4. Which secondary school does your eldest attend?", "Which secondary school does your eldest"),
     ("Please confirm your name, current home address and a contact number", "confirm your name, current home address"),
+    ("Do you teach out of your home? What part of town are you in now?", "What part of town are you in"),
+    ("4. Which area of Belfast do you live in?", "Which area of Belfast do you live"),
+    ("Do you do home visits? If so which days are you working", "which days are you working"),
+    ("2. On which days are you typically on site vs. in studio?", "which days are you typically on"),
+    ("lovely! whereabouts are you based?", "whereabouts are you based"),
 ])
 def test_asking_where_the_user_lives_or_works_is_evidence(body, said):
     r = locating_reason(body)
@@ -91,6 +96,9 @@ def test_ordinary_lists_do_not_ask_where_the_user_is(body):
     "Have you seen the new school? The kids love it",
     "karma doesnt forget ur address babe",                                 # "get" inside "forget"
     "I'll pick her up at 3.15pm and return her to your address by 5",      # "pm" is the time, not a message
+    "which side of the family are you on, your mum's or your dad's?",
+    "what part of the film did you like best?",
+    "Which days are the kids off for half term?",
 ])
 def test_ordinary_messages_do_not_ask_where_the_user_is(body):
     assert locating_reason(body) is None

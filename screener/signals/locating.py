@@ -44,7 +44,12 @@ _MOVING = re.compile(
 _MOVING_ANCHORS = ("still living", "still based", "still staying", "still the ", "still your ", "still ur ", " moved",
                    "move house", "to move", "of moving", "about moving", "school does", "school do ", "school is",
                    "school are")
-_SCHEDULE = (r"\bwhat (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|ya) (?:working|on|in|work|usually)\b"
+_SCHEDULE = (r"\b(?:what|which) (?:days|nights|times|shifts|hours) (?:are|r|do) (?:you|u|ya) (?:typically |normally )?"
+             r"(?:working|on|in|work|usually)\b"
+             # "what part of town are you in now?", "whereabouts are you based?"
+             r"|\b(?:what|which) (?:part|area|end|side|bit) of (?:town|the city|[a-z]+) (?:are|r|do|did) (?:you|u|ya) "
+             r"(?:in|at|live|living|based|move|moved|end up)\b"
+             r"|\bwhereabouts (?:are|r|do) (?:you|u|ya) (?:based|living|live|staying)\b"
              r"|\b(?:your|ur) (?:work |shift |weekly )?(?:schedule|rota|shift pattern|shifts)\b"
              r"|\bwhat time (?:do|does|are|r) (?:you|u) (?:finish|get off|leave|clock off|get home|usually finish)\b"
              r"|\bwhich (?:building|office|floor|branch|ward|site|gym|school) (?:are|r|do) (?:you|u) (?:in|at|work|go|use)\b"
@@ -75,7 +80,8 @@ _LISTED_ANCHORS = ("address", "postcode", "post code", "zip code", "employer", "
 # Words the patterns cannot match without: most messages hold none, and skip the regex.
 _ANCHORS = ("address", "addy", "postcode", "post code", "zip", "where ", "what days", "what nights", "what times",
             "what shifts", "what hours", "schedule", "rota", "shift", "what time", "which ", "what unit", "what flat",
-            "what apartment", "what apt", "what house number", "what floor",
+            "what apartment", "what apt", "what house number", "what floor", "part of", "area of", "end of", "side of",
+            "bit of", "whereabouts",
             "day y", "days y", "time y", "times y", "day u", "days u", "time u", "times u")   # "a day you're in"
 LOCATING_SCORES = (0.6, 0.8, 1.0)   # one such question, two, three or more
 
