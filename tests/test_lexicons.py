@@ -100,6 +100,13 @@ def test_alternatives_split_only_at_the_top_level():
     ("your ex rang the office looking for you again this morning", "asking where the user lives", True),
     ("a man came to the school office and asked to collect her early", "take the children", True),
     ("I'll drive down on the 23rd and leave it on ur mams step", "left something at the user's home", True),
+    ("Picked Amelia up at 3.15. She's with me. You can have her back when you agree to talk.",
+     "keeps the children from the user", True),
+    ("I'm not bringing Ruby back till you agree to talk to me", "keeps the children from the user", True),
+    ("Gift message: 'I know you're home. x'", "know the user is at home", True),
+    ("you'd better keep looking over your shoulder. I'm serious.", "veiled threat", True),
+    ("Saturday 11. I've known your routine for 12 years", "know the user's routine", True),
+    ("the kids will tell me where you're living eventually", "asking where the user lives", True),
 ])
 def test_danger_forms_are_read(text, why, supported):
     """The plainest forms without model support (`supported` False), the quieter ones with it."""
@@ -121,7 +128,9 @@ def test_ambiguous_forms_need_model_support(text):
                                   "Mum asked to collect her prescription early", "I'll drop it at your desk",
                                   "the courier was at the door looking for number 12",
                                   "he just wants 5 mins on the phone. Would it kill you to answer?",
-                                  "it wouldn't kill you to say thanks"])
+                                  "it wouldn't kill you to say thanks",
+                                  "not giving the drill back until Monday, sorry!", "I know you're in a meeting, call after",
+                                  "you can have the car back when I've filled it up"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text
 

@@ -13,7 +13,7 @@ from screener.signals import AnchorGate, Reason, plain, quote
 
 _P = [
     (r"\bi know (?:when|what time) (?:you|u)\b|\bi know (?:you|u) (?:get off|finish|leave|clock off|start)\b"
-     r"|\bi know (?:your|ur) (?:schedule|routine|timetable|shifts?|rota|movements)\b",
+     r"|\bi(?: know|'?ve known| knew) (?:your|ur) (?:schedule|routine|timetable|shifts?|rota|movements)\b",
      "says they know the user's routine"),
     (r"\b(?:you|u) left (?:the|your|ur|work|home)\b[^.?!\n]{0,20}\bat \d",
      "says they know when the user came or went"),
@@ -55,7 +55,7 @@ _P = [
     (r"\b(?:you'?ll|you will|u will|ull|you'?re going to|ur gonna|you are going to|youre gonna|you're gonna)\s+(?:regret|pay for|be sorry|get what|wish)\b",
      "warns the user they will regret or pay for it"),
     (r"\bwatch your back\b|\bsleep with one eye\b|\baccidents happen\b|\bwouldn'?t want anything to happen\b|\bbe a shame if\b|\byou'?ve been warned\b|\blast warning\b|\bbe careful (?:out there|walking|at night|going home)\b"
-     r"|\blook (?:behind (?:you|u|ya)|over (?:your|ur|yer) shoulder)\b",
+     r"|\blook(?:ing)? (?:behind (?:you|u|ya)|over (?:your|ur|yer) shoulder)\b",
      "veiled threat"),
     (r"\b(?:take|taking|snatch|keep)\s+(?:the|my|our)\s+(?:kids|children|boys|girls|son|daughter|baby)\b[^.?!\n]{0,40}\b(?:never see|away|abroad|and go|and leave|disappear)|\bnever see (?:the|your|ur) (?:kids|children|son|daughter|boys|girls) again\b",
      "threatens to take the children"),
@@ -69,7 +69,7 @@ _P = [
     (r"\bcheck (?:your|ur|ya|the) (?:porch|doorstep|door ?step|letterbox|mailbox|windscreen|windshield|front door)\b"
      r"|\bleft (?:something|a (?:little )?(?:something|present|gift|note|surprise)) (?:on|at|by|outside) (?:your|ur|the) (?:door|porch|step|doorstep|car|windscreen)\b",
      "says they left something at the user's home or car"),
-    (r"\bask(?:ing|ed|in)\b[^.?!\n]{0,50}\bwhere (?:you|u)(?:'re| are| r)? (?:living|live|work|working|staying|moved)\b"
+    (r"\b(?:ask(?:ing|ed|in)\b[^.?!\n]{0,50}|tell me )\bwhere (?:you|u)(?:'re| are| r)? (?:living|live|work|working|staying|moved)\b"
      r"|\bwhat address (?:it|you|u|she|he)\b",
      "someone has been asking where the user lives or works"),
     (r"\b(?:kicked|kicking|smashed|smashing|booted) (?:the |your |ur |her |his |their |my )?(?:front |back |screen |car )?(?:door|window|windscreen)s?\b",
@@ -102,6 +102,14 @@ _P = [
      r" (?:early|from (?:the )?school|out of (?:the )?school|without (?:your|ur|the|a|any))\b"
      r"|\bnot on (?:her|his|their|the) collection list\b",
      "someone tried to take the children from school or care"),
+    # "You can have her back when you agree to talk", "I'm not bringing Ruby back till you..."
+    (r"\b(?:you|u) (?:can|will|get to) (?:have|get|see) (?:her|him|them|the (?:kids|children|boys|girls)) back "
+     r"(?:when|if|once|till|until|unless)\b"
+     r"|\bnot (?:bringing|giving|sending|returning) (?:her|him|them|the (?:kids|children|boys|girls)|[a-z]+) back "
+     r"(?:till|until|unless|til)\b",
+     "keeps the children from the user until the user gives in"),
+    (r"\bi know (?:you'?re|youre|ur|you are|u r|u are) (?:home|in there|inside|in ur|in your)\b",
+     "says they know the user is at home"),
 ]
 # Forms so plainly dangerous that they are read in every message, whatever the model thinks
 # (the patterns above count only with some model support: "open the door" from a courier).
@@ -134,7 +142,7 @@ _STRONG = [
 # one of its anchors is in the text, which skips most regex work on most messages.
 # tests/test_lexicons.py checks every example against both.
 _ANCHORS = [
-    ("i know",),
+    ("i know", "ve known", "i knew"),
     ("left",),
     ("bottom of", "open", "sat", "sittin", "waiting", "parked"),
     ("over", "tick tock"),
@@ -155,13 +163,13 @@ _ANCHORS = [
     ("photo", "pic", "video", "vid", "nude", "image", "screenshot", "tape"),
     ("regret", "pay for", "sorry", "get what", "wish"),
     ("watch your back", "one eye", "accidents happen", "anything to happen", "shame if", "been warned",
-     "last warning", "be careful", "look behind", "look over"),
+     "last warning", "be careful", "look behind", "look over", "looking behind", "looking over"),
     ("kids", "children", "boys", "girls", "son", "daughter", "baby"),
     ("house", "place", "flat", "work", "office", "school", "job", "mum", "mom", "parents", "door", "gym", "church"),
     ("burn", "torch", "smash", "trash", "slash"),
     ("car", "van", "truck", "ute", "jeep", "motor", "drive"),
     ("check", "left"),
-    ("ask", "what address"),
+    ("ask", "what address", "tell me where"),
     ("kicked", "kicking", "smashed", "smashing", "booted"),
     ("i know",),
     ("wer ", "whr", "wea "),
@@ -172,6 +180,8 @@ _ANCHORS = [
     ("home one day",),
     ("looking for", "asking for", "looking after", "asking after", "looking about", "asking about"),
     ("collect", "take", "pick up", "collection list"),
+    (" back ",),
+    ("i know",),
 ]
 _STRONG_ANCHORS = [   # read in every message: only rare words
     ("can't have", "cant have"),
