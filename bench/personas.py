@@ -208,7 +208,10 @@ def main(argv: list[str]) -> None:
     """One persona folder if given; otherwise every set in data/ (personas, personas2, ...)."""
     if not argv:
         for folder in sorted(PERSONAS.parent.glob("personas*")):
-            if folder.is_dir():
+            if folder.is_dir() and not (folder / "benign.jsonl").is_file():
+                print(f"skipping {folder.relative_to(ROOT)}: no benign.jsonl (a set still being written?)",
+                      file=sys.stderr)
+            elif folder.is_dir():
                 main([str(folder.relative_to(ROOT))])
         return
     folder_root = Path(argv[0]) if Path(argv[0]).is_absolute() else ROOT / argv[0]
