@@ -130,7 +130,9 @@ def test_ambiguous_forms_need_model_support(text):
                                   "he just wants 5 mins on the phone. Would it kill you to answer?",
                                   "it wouldn't kill you to say thanks",
                                   "not giving the drill back until Monday, sorry!", "I know you're in a meeting, call after",
-                                  "you can have the car back when I've filled it up"])
+                                  "you can have the car back when I've filled it up",
+                                  "Great, see you at 10. I'll text when I'm outside.",
+                                  "I'll ring once I'm outside your building so you don't have to wait"])
 def test_ordinary_words_near_the_quieter_forms(text):
     assert safety_lexicon.safety_reasons(text, supported=True) == [], text
 

@@ -29,7 +29,9 @@ _P = [
      "threatens to expose images or private material"),
     (r"\bi know where (?:you|u|ur|she|he|they)\b[^.?!\n]{0,20}\b(?:live|living|work|stay|sleep|park|are|r|go|moved)",
      "says they know where the user lives, works or goes"),
-    (r"\b(?:i'?m|im|i am|am|i'?ll be|ill be|i'?m sat|i'?m parked|waiting)\s+(?:right\s+)?(?:outside|parked outside|outside ur|outside your|at ur door|at your door|at your (?:house|flat|work|office|place|gym|school)|at the end of your (?:road|street)|across the (?:road|street))",
+    # not the courtesy "I'll text when I'm outside"
+    (r"(?<!when )(?<!once )(?<!if )(?<!till )(?<!until )"
+     r"\b(?:i'?m|im|i am|am|i'?ll be|ill be|i'?m sat|i'?m parked|waiting)\s+(?:right\s+)?(?:outside|parked outside|outside ur|outside your|at ur door|at your door|at your (?:house|flat|work|office|place|gym|school)|at the end of your (?:road|street)|across the (?:road|street))",
      "says they are outside or at the user's place"),
     (r"\b(?:(?:i|we) )?(?:saw|seen|spotted|watched|clocked)\s+(?:you|u|ya|your car|ur car|you and|u and)\b[^.?!\n]{0,40}\b(?:at|in|outside|with|leaving|today|yesterday|last night|this morning|on)\b",
      "says they saw the user somewhere (watching or following)"),
