@@ -54,26 +54,14 @@ def plain(text: str) -> tuple[str, str]:
 def search_anchored(pattern: re.Pattern, anchors: tuple[str, ...], low: str):
     """`pattern`'s first match in `low`, trying the regex only when one of `anchors` (words
     the pattern cannot match without) is in the text: most texts hold none. The anchors are
-    looked for in one pass (a third of the time of one search per anchor)."""
-    finder = _FINDERS.get(anchors)
-    if finder is None:
-        finder = _FINDERS[anchors] = _finder(anchors)
-    for _ in finder.iter(low):
-        return pattern.search(low)
-    return None
+    looked for in one pass (`AnchorGate`), a third of the time of one search per anchor."""
+    gate = _GATES.get(anchors)
+    if gate is None:
+        gate = _GATES[anchors] = AnchorGate([anchors])
+    return pattern.search(low) if gate.any(low) else None
 
 
-_FINDERS: dict[tuple[str, ...], "ahocorasick.Automaton"] = {}
-
-
-def _finder(anchors: tuple[str, ...]):
-    if not anchors:
-        raise ValueError("search_anchored needs at least one anchor")
-    automaton = ahocorasick.Automaton()
-    for anchor in anchors:
-        automaton.add_word(anchor, None)
-    automaton.make_automaton()
-    return automaton
+_GATES: dict[tuple[str, ...], "AnchorGate"] = {}
 
 
 class AnchorGate:
@@ -108,6 +96,11 @@ class AnchorGate:
         for _, bits in automaton.iter(low):
             mask |= bits
         return mask
+
+    def any(self, low: str) -> bool:
+        """Whether any pattern's anchor is in `low` (the scan stops at the first found)."""
+        automaton = self._built() if self._automaton is None else self._automaton
+        return bool(len(automaton)) and next(automaton.iter(low), None) is not None
 
 
 def any_at_word_start(patterns) -> re.Pattern:
