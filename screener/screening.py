@@ -92,6 +92,7 @@ class Screener:
         self.profiles = {}
         self.parent_roles = {p.name: speaks_for.parent_roles(p.nicknames) for p in config.blocked}
         self._style = None
+        self._sender_vectors: dict = {}   # joined texts -> style vector, for `_sender_style`
         self._lookalike_cache: dict = {}
         if any(p.history for p in config.blocked) or held_texts:
             self.profiles = style.load_profiles(config, style.Background.bundled(DEFAULT_DATA_DIR), held_texts)
@@ -106,6 +107,7 @@ class Screener:
         contents = content_signals(self.model, messages)
         keys = [identity.sender_key(m, self.index.region) for m in messages]
         self._style = self._style_batch(messages, keys)
+        self._sender_vectors = self._sender_style_batch(messages, keys)
         seen_before = []
         verdicts = []
         for i, (msg, content, key) in enumerate(zip(messages, contents, keys)):
@@ -123,11 +125,40 @@ class Screener:
         sims = {name: style.similarities(p, vectors) for name, p in self.profiles.items()}
         return vectors, key_array, others, sims
 
+    def _sender_style_batch(self, messages: list[Message], keys: list[str]) -> dict:
+        """The style vectors `_sender_style` will need for this batch, made in one call: each new
+        sender's texts so far joined with its message, found by replaying the batch on a copy of
+        the remembered texts. Keyed by the joined text; a text the replay did not foresee is made
+        when it is needed, so the vectors change the speed only."""
+        if self._style is None:
+            return {}
+        scratch = ScreenState(seen={k: self.state.seen.get(k, 0) for k in keys},
+                              texts={k: list(self.state.texts[k]) for k in keys if k in self.state.texts})
+        joined = []
+        for msg, key in zip(messages, keys):
+            nth = scratch.seen[key]
+            if nth < SENDER_STYLE_MESSAGES and key not in self.index.trusted_addr \
+                    and key not in self.index.blocked_addr:
+                if scratch.texts.get(key):
+                    joined.append("\n".join(scratch.texts[key] + [msg.text]))
+                remember_text(scratch, key, msg.text, nth)
+            scratch.seen[key] = nth + 1
+        if not joined:
+            return {}
+        vectors = style._vectors(joined)
+        return {text: vectors[j] for j, text in enumerate(joined)}
+
+    def _other_writers(self, i: int):
+        """Which of the batch's messages are the user's other correspondents for message `i`: not a
+        blocked address and not its own sender (the yardstick its style is measured against)."""
+        _, keys, others, _ = self._style
+        return others & (keys != keys[i])
+
     def _style_reasons(self, msg: Message, i: int, probing: bool, unnamed: bool) -> list[Reason]:
         if self._style is None:
             return []
-        vectors, keys, others, sims = self._style
-        mask = others & (keys != keys[i])
+        vectors, _, _, sims = self._style
+        mask = self._other_writers(i)
         return [r for name, p in self.profiles.items()
                 for r in style.style_reasons(p, msg.text, vectors[i], sims[name][mask], opening_of=msg.body,
                                                 writer_name=msg.sender_name, probing=probing, unnamed=unnamed,
@@ -143,9 +174,10 @@ class Screener:
             return []
         texts = earlier + [msg.text]
         combined = "\n".join(texts)
-        vector = style._vectors([combined])[0]
-        vectors, keys, others, sims = self._style
-        mask = others & (keys != keys[i])
+        vector = self._sender_vectors.get(combined)
+        if vector is None:
+            vector = style._vectors([combined])[0]
+        sims, mask = self._style[3], self._other_writers(i)
         found = []
         for name, p in self.profiles.items():
             for r in style.style_reasons(p, combined, vector, sims[name][mask], writer_name=msg.sender_name,
